@@ -1,0 +1,66 @@
+"""Capture: one archived HTTP response as the processing path sees it."""
+
+from dataclasses import dataclass
+from email.message import Message
+from functools import cached_property
+
+from w3lib.encoding import html_to_unicode
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+@dataclass(frozen=True)
+class Capture:
+    """A response record read back from a WARC file.
+
+    ``body`` is the payload with transfer and content encodings undone, so
+    extractors see the document; the WARC keeps the bytes as sent.
+    """
+
+    url: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    fetched_at: str
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    payload_digest: str | None
+
+    def header(self, name: str) -> str | None:
+        """First value of a response header, matched case-insensitively."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
+
+    @property
+    def content_type(self) -> str | None:
+        """Media type without parameters, lower-cased (``text/html``)."""
+        raw = self.header("Content-Type")
+        if not raw:
+            return None
+        return raw.split(";", 1)[0].strip().lower() or None
+
+    @property
+    def charset(self) -> str | None:
+        """Charset declared in the Content-Type header, if any."""
+        raw = self.header("Content-Type")
+        if not raw:
+            return None
+        message = Message()
+        message["Content-Type"] = raw
+        charset = message.get_param("charset")
+        return charset.strip().lower() if isinstance(charset, str) else None
+
+    @property
+    def is_html(self) -> bool:
+        return self.content_type in HTML_TYPES
+
+    @cached_property
+    def encoding_and_text(self) -> tuple[str, str]:
+        """The body decoded as a browser would: BOM, header, meta, then sniffing."""
+        return html_to_unicode(self.header("Content-Type"), self.body)
+
+    @property
+    def text(self) -> str:
+        return self.encoding_and_text[1]

@@ -1,0 +1,221 @@
+"""The ``tearsheet`` command: thin click commands over the library."""
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import click
+
+from tearsheet import __version__
+
+log = logging.getLogger("tearsheet")
+
+
+class TearsheetGroup(click.Group):
+    """A group whose usage errors are one line on stderr and exit status 2."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            return super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(2)
+        except click.UsageError as exc:
+            click.echo(f"tearsheet: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"tearsheet: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("tearsheet: aborted", err=True)
+            sys.exit(130)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=TearsheetGroup)
+@click.version_option(__version__, prog_name="tearsheet")
+def cli() -> None:
+    """Archive the news: crawl into WARC files, extract a searchable corpus."""
+    set_log_level(logging.WARNING)
+
+
+def set_log_level(level: int) -> None:
+    """One handler on stderr, filtering by level; Scrapy is told not to install its own.
+
+    The filter sits on the handler because Scrapy resets the root logger's level.
+    """
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(level)
+
+
+def http_url(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    for value in values:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise click.BadParameter(f"not an http(s) URL: {value!r}", ctx=ctx, param=param)
+    return list(values)
+
+
+def crawl_options(function: Any) -> Any:
+    """The options shared by ``crawl`` and ``demo``."""
+    decorators = [
+        click.option(
+            "--depth",
+            "depth_limit",
+            type=click.IntRange(0),
+            default=3,
+            show_default=True,
+            help="How many links deep to follow from a start URL (0: no limit).",
+        ),
+        click.option(
+            "--max-pages",
+            type=click.IntRange(0),
+            default=0,
+            help="Stop after this many responses (0: no limit).",
+        ),
+        click.option(
+            "--max-warc-size",
+            type=click.IntRange(1024),
+            default=1_000_000_000,
+            show_default=True,
+            help="Start a new WARC file past this many bytes.",
+        ),
+        click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress too."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True, callback=http_url)
+@click.option(
+    "-o",
+    "--output",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Archive directory: warc/ files and corpus.db go here.",
+)
+@click.option("--spider", default="site", show_default=True, help="Spider to run.")
+@click.option(
+    "--ignore-robots",
+    is_flag=True,
+    help="Fetch what robots.txt disallows (only with the site owner's consent).",
+)
+@click.option("--user-agent", help="User-Agent header (default names tearsheet).")
+@crawl_options
+def crawl(
+    urls: list[str],
+    archive_dir: Path,
+    spider: str,
+    ignore_robots: bool,
+    user_agent: str | None,
+    **limits: Any,
+) -> None:
+    """Crawl URLS and the pages they link to on their sites into ARCHIVE_DIR."""
+    from tearsheet.scrapers.options import CrawlOptions
+
+    options = CrawlOptions(
+        start_urls=urls,
+        archive_dir=archive_dir,
+        spider=spider,
+        obey_robots=not ignore_robots,
+        user_agent=user_agent,
+        **_limits(limits),
+    )
+    _run_crawl(options)
+
+
+def _limits(limits: dict[str, Any]) -> dict[str, Any]:
+    level = "INFO" if limits.pop("verbose") else "WARNING"
+    set_log_level(getattr(logging, level))
+    return {**limits, "log_level": level}
+
+
+def _run_crawl(options: Any) -> dict[str, Any]:
+    from tearsheet.scrapers.runner import UnknownSpiderError, run_crawl
+
+    try:
+        stats = run_crawl(options)
+    except UnknownSpiderError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(
+        f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "
+        f"{stats.get('article', 0)} articles stored, {stats.get('errors', 0)} errors.",
+        err=True,
+    )
+    return stats
+
+
+@cli.command()
+@click.argument("warcs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "corpus_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Corpus database to (re)build, e.g. ARCHIVE_DIR/corpus.db.",
+)
+def extract(warcs: tuple[Path, ...], corpus_path: Path) -> None:
+    """Rebuild a corpus from WARC files (or archive directories) alone."""
+    from tearsheet.extraction import extract_warcs
+
+    report = extract_warcs(
+        list(warcs), corpus_path, on_file=lambda path: click.echo(f"reading {path}", err=True)
+    )
+    counts = report.counts
+    click.echo(
+        f"Extracted {report.files} files into {corpus_path}: {counts.get('article', 0)} articles, "
+        f"{counts.get('skipped', 0)} records skipped, {counts.get('errors', 0)} errors.",
+        err=True,
+    )
+    for problem in report.problems:
+        click.echo(f"tearsheet: {problem.message}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "-o",
+    "--output",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-archive"),
+    show_default=True,
+    help="Archive directory.",
+)
+@crawl_options
+def demo(archive_dir: Path, **limits: Any) -> None:
+    """Crawl the bundled demo news site (five outlets, on 127.0.0.1) into ARCHIVE_DIR."""
+    from tearsheet.demo import DemoSite
+    from tearsheet.scrapers.options import CrawlOptions
+
+    with DemoSite() as site:
+        click.echo(f"Demo site: {len(site.outlets)} outlets on 127.0.0.1", err=True)
+        options = CrawlOptions(
+            start_urls=site.start_urls, archive_dir=archive_dir, **_limits(limits)
+        )
+        _run_crawl(options)
+    datasette = Path(sys.executable).parent / "datasette"
+    command = datasette if datasette.exists() else "datasette"
+    click.echo(
+        "\nBrowse the corpus (full-text search on articles):\n"
+        f"  {command} {archive_dir / 'corpus.db'}\n"
+        "then open http://127.0.0.1:8001/ in a browser."
+    )
+
+
+def main() -> None:
+    """Console entry point: load plugin commands, then run the group."""
+    from tearsheet.plugins.manager import get_plugin_manager
+
+    get_plugin_manager().hook.register_commands(cli=cli)
+    cli()

@@ -1,0 +1,160 @@
+"""The corpus database: core tables, runs and errors, written with sqlite-utils.
+
+Plugins add their own tables through the ``prepare_corpus`` hook (the
+SQLite exporter adds ``articles``); this module knows only what every corpus
+has.
+"""
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from tearsheet.archive import Capture
+
+CORPUS_NAME = "corpus.db"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Corpus:
+    """A corpus database open for writing."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+        self.db = sqlite_utils.Database(connection)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        create_core_tables(self.db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.conn:
+            yield
+
+    def add_capture(self, capture: Capture) -> None:
+        self.db["captures"].upsert(
+            {
+                "warc_record_id": capture.warc_record_id,
+                "url": capture.url,
+                "status": capture.status,
+                "content_type": capture.content_type,
+                "fetched_at": capture.fetched_at,
+                "warc_file": capture.warc_file,
+                "warc_offset": capture.warc_offset,
+                "warc_length": capture.warc_length,
+                "payload_digest": capture.payload_digest,
+            },
+            pk="warc_record_id",
+        )
+
+    def add_error(
+        self,
+        url: str,
+        stage: str,
+        kind: str,
+        message: str,
+        *,
+        capture: Capture | None = None,
+        plugin: str | None = None,
+        hook: str | None = None,
+        traceback: str | None = None,
+    ) -> None:
+        """Record a failure; the same failure seen again replaces its row."""
+        capture_id = capture.warc_record_id if capture else None
+        key = "\x1f".join(str(part) for part in (url, stage, kind, capture_id, plugin, hook))
+        self.db["errors"].upsert(
+            {
+                "id": hashlib.sha1(key.encode("utf-8")).hexdigest()[:16],
+                "url": url,
+                "stage": stage,
+                "kind": kind,
+                "message": message,
+                "plugin": plugin,
+                "hook": hook,
+                "capture": capture_id,
+                "traceback": traceback,
+                "at": _now(),
+            },
+            pk="id",
+        )
+
+    def start_run(self, command: str, options: dict[str, Any]) -> int:
+        table = self.db["runs"]
+        table.insert(
+            {
+                "command": command,
+                "options": json.dumps(options, sort_keys=True, default=str),
+                "started_at": _now(),
+                "finished_at": None,
+                "stats": None,
+            }
+        )
+        return int(table.last_pk)
+
+    def finish_run(self, run_id: int, stats: dict[str, Any]) -> None:
+        self.db["runs"].update(
+            run_id, {"finished_at": _now(), "stats": json.dumps(stats, sort_keys=True)}
+        )
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+
+def create_core_tables(db: sqlite_utils.Database) -> None:
+    """Create the tables every corpus has, if they are missing."""
+    if not db["captures"].exists():
+        db["captures"].create(
+            {
+                "warc_record_id": str,
+                "url": str,
+                "status": int,
+                "content_type": str,
+                "fetched_at": str,
+                "warc_file": str,
+                "warc_offset": int,
+                "warc_length": int,
+                "payload_digest": str,
+            },
+            pk="warc_record_id",
+        )
+        db["captures"].create_index(["url"])
+    if not db["errors"].exists():
+        db["errors"].create(
+            {
+                "id": str,
+                "url": str,
+                "stage": str,
+                "kind": str,
+                "message": str,
+                "plugin": str,
+                "hook": str,
+                "capture": str,
+                "traceback": str,
+                "at": str,
+            },
+            pk="id",
+            foreign_keys=[("capture", "captures", "warc_record_id")],
+        )
+    if not db["runs"].exists():
+        db["runs"].create(
+            {
+                "id": int,
+                "command": str,
+                "options": str,
+                "started_at": str,
+                "finished_at": str,
+                "stats": str,
+            },
+            pk="id",
+        )

@@ -1,0 +1,83 @@
+"""Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pluggy
+
+from tearsheet.archive.reader import NotAWarcError, ReadProblem, read_captures
+from tearsheet.corpus import Corpus
+from tearsheet.processing import Limits, Processor
+
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+
+
+@dataclass
+class ExtractReport:
+    """What an extraction did: counts by outcome and the files it could not use."""
+
+    files: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[ReadProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def warc_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand archive directories to their WARC files, in name (= time) order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            folder = path / "warc" if (path / "warc").is_dir() else path
+            found.extend(
+                sorted(p for p in folder.iterdir() if p.name.lower().endswith(WARC_SUFFIXES))
+            )
+        else:
+            found.append(path)
+    return found
+
+
+def extract_warcs(
+    paths: Iterable[Path],
+    corpus_path: Path,
+    manager: pluggy.PluginManager | None = None,
+    limits: Limits | None = None,
+    on_file: Callable[[Path], None] | None = None,
+) -> ExtractReport:
+    """Run every response record of the given WARC files through the processing path.
+
+    Unreadable files are reported by name and skipped; the records read
+    before a corrupt spot in a file are still processed.
+    """
+    corpus = Corpus(corpus_path)
+    report = ExtractReport()
+    try:
+        processor = Processor(corpus, manager, limits)
+        run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
+        for path in warc_files(paths):
+            if on_file is not None:
+                on_file(path)
+            report.files += 1
+            _extract_file(path, processor, report)
+        report.counts = dict(processor.counts)
+        corpus.finish_run(run_id, {**report.counts, "files": report.files})
+    finally:
+        corpus.close()
+    return report
+
+
+def _extract_file(path: Path, processor: Processor, report: ExtractReport) -> None:
+    problems: list[ReadProblem] = []
+    try:
+        for capture in read_captures(path, problems):
+            processor.process(capture)
+    except NotAWarcError as exc:
+        problems.append(ReadProblem(path.name, 0, str(exc)))
+    except OSError as exc:
+        problems.append(ReadProblem(path.name, None, f"{path}: cannot read: {exc.strerror}"))
+    for problem in problems:
+        processor.report(str(path), "read", "unreadable_warc", problem.message)
+    report.problems.extend(problems)

@@ -1,0 +1,1 @@
+"""tearsheet's own plugins, registered through the ``tearsheet`` entry points."""

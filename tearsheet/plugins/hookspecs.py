@@ -1,0 +1,66 @@
+"""The hooks a tearsheet plugin can implement.
+
+Each docstring here is the hook's documentation. Plugins mark their
+implementations with ``tearsheet.hookimpl`` and need accept only the
+arguments they use.
+"""
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tearsheet")
+hookimpl = pluggy.HookimplMarker("tearsheet")
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add commands to the ``tearsheet`` click group ``cli``."""
+
+
+@hookspec
+def register_spiders(register: Any) -> None:
+    """Add Scrapy spiders: call ``register(name, spider_class)`` for each."""
+
+
+@hookspec
+def crawl_settings(settings: dict[str, Any]) -> None:
+    """Adjust the Scrapy settings of a crawl (a dict) before it starts.
+
+    Add middlewares or pipelines, change limits or throttling here.
+    """
+
+
+@hookspec(firstresult=True)
+def extract_article(capture: Any) -> Any:
+    """Turn an HTML capture into an ``Article``, or return None to pass.
+
+    The first plugin that returns an Article wins; the trafilatura extractor
+    runs last, so a site-specific extractor registered by a plugin goes first.
+    """
+
+
+@hookspec
+def clean_article(article: Any, capture: Any) -> Any:
+    """Refine an extracted article; return the new ``Article`` or None.
+
+    Cleaners run one after another, each on the previous one's result.
+    Returning None keeps the article as it is (changes made in place count).
+    """
+
+
+@hookspec
+def export_article(article: Any, capture: Any, corpus: Any) -> None:
+    """Store a finished article: every exporter receives every article.
+
+    ``corpus`` is the ``tearsheet.corpus.Corpus`` being written;
+    ``corpus.db`` is its sqlite-utils Database.
+    """
+
+
+@hookspec
+def prepare_corpus(db: Any) -> None:
+    """Add tables, views, indexes or SQL functions to a corpus database.
+
+    Called each time a corpus is opened for writing; make it idempotent.
+    """

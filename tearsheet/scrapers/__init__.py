@@ -1,0 +1,1 @@
+"""Everything that touches Scrapy: spiders, settings, middlewares, the runner."""

@@ -1,0 +1,80 @@
+"""The capture middleware: every response Scrapy downloads goes to the archive."""
+
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Headers, Response
+
+from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.scrapers.session import CrawlSession, software_name
+
+
+def session_of(crawler: Crawler) -> CrawlSession:
+    """The crawl's archive session, created on first use and closed with the spider."""
+    session = getattr(crawler, "tearsheet_session", None)
+    if session is None:
+        settings = crawler.settings
+        session = CrawlSession(
+            settings.get("TEARSHEET_ARCHIVE_DIR"),
+            dict(settings.getdict("TEARSHEET_OPTIONS")),
+            software_name(),
+        )
+        crawler.tearsheet_session = session  # type: ignore[attr-defined]
+        crawler.signals.connect(lambda spider: session.close(), signal=signals.spider_closed)
+    return session
+
+
+class WarcCaptureMiddleware:
+    """Archives each response before any other middleware changes it.
+
+    Placed near the downloader (order 950), it sees the body still
+    compressed and redirects and errors before they are acted on.
+    """
+
+    def __init__(self, session: CrawlSession) -> None:
+        self.session = session
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "WarcCaptureMiddleware":
+        return cls(session_of(crawler))
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        self.session.archive(
+            response.url,
+            http_request(request),
+            http_response(response),
+            ip_address=str(response.ip_address) if response.ip_address else None,
+        )
+        return response
+
+
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+def http_request(request: Request) -> HttpRequest:
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers: list[tuple[str, Any]] = [("Host", parts.netloc)]
+    headers.extend(_header_pairs(request.headers))
+    return HttpRequest(request.method, target, headers, request.body)
+
+
+def http_response(response: Response) -> HttpResponse:
+    try:
+        reason = HTTPStatus(response.status).phrase
+    except ValueError:
+        reason = ""
+    protocol = response.protocol or "HTTP/1.1"
+    return HttpResponse(
+        response.status, reason, _header_pairs(response.headers), response.body, protocol
+    )

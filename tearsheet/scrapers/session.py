@@ -1,0 +1,82 @@
+"""The archive a crawl writes into: WARC files, corpus and run, one per crawler."""
+
+import json
+import logging
+import platform
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from tearsheet import __version__
+from tearsheet.archive import Capture
+from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.writer import WarcFileWriter
+from tearsheet.corpus import CORPUS_NAME, Corpus
+from tearsheet.plugins.manager import get_plugin_manager
+from tearsheet.processing import Processor
+
+log = logging.getLogger(__name__)
+
+WARC_DIR = "warc"
+
+
+class CrawlSession:
+    """Writes each exchange to the WARC files, then through the processing path."""
+
+    def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
+        self.archive_dir = Path(archive_dir)
+        self.corpus = Corpus(self.archive_dir / CORPUS_NAME)
+        self.processor = Processor(self.corpus, get_plugin_manager())
+        self.writer = WarcFileWriter(
+            self.archive_dir / WARC_DIR,
+            info=warcinfo_fields(options, software),
+            max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
+        )
+        self.run_id = self.corpus.start_run("crawl", options)
+        self.fetched = 0
+
+    def archive(
+        self, url: str, request: HttpRequest, response: HttpResponse, ip_address: str | None
+    ) -> Capture:
+        """Keep the exchange in the WARC, then extract and store its article."""
+        capture = self.writer.write_exchange(url, request, response, ip_address=ip_address)
+        self.fetched += 1
+        try:
+            self.processor.process(capture)
+        except Exception:  # the record is safe in the WARC; extract can redo this
+            log.exception("%s: processing failed; the capture is archived", url)
+            self.processor.counts["errors"] += 1
+        return capture
+
+    def fetch_failed(self, url: str, kind: str, message: str) -> None:
+        """A request that got no usable response: an errors row and a log line."""
+        self.processor.report(url, "fetch", kind, message)
+
+    @property
+    def stats(self) -> dict[str, int]:
+        return {"fetched": self.fetched, **self.processor.counts}
+
+    def close(self) -> None:
+        self.writer.close()
+        self.corpus.finish_run(self.run_id, self.stats)
+        self.corpus.close()
+
+
+def warcinfo_fields(options: dict[str, Any], software: str) -> dict[str, str]:
+    """The warcinfo record's fields: who wrote the file, how, and with what options."""
+    return {
+        "software": software,
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "hostname": platform.node(),
+        "robots": "obey" if options.get("obey_robots", True) else "ignore",
+        "http-header-user-agent": str(options.get("user_agent") or ""),
+        "tearsheet-options": json.dumps(options, sort_keys=True, default=str),
+    }
+
+
+def software_name() -> str:
+    import scrapy
+
+    warcio_version = version("warcio")
+    return f"tearsheet/{__version__} (Scrapy/{scrapy.__version__}; warcio/{warcio_version})"

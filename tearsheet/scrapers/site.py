@@ -1,0 +1,80 @@
+"""The site spider: start URLs, then every link within their sites."""
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy import Request, Spider
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.python.failure import Failure
+
+from tearsheet.scrapers.middlewares import session_of
+
+log = logging.getLogger(__name__)
+
+FAILURE_KINDS: tuple[tuple[type[BaseException], str], ...] = (
+    (DNSLookupError, "dns_error"),
+    (ConnectionRefusedError, "connection_refused"),
+    (TimeoutError, "timeout"),
+    (TCPTimedOutError, "timeout"),
+    (ConnectionLost, "connection_lost"),
+)
+
+
+def site_of(url: str) -> str:
+    """A site is a scheme, host and port: what a browser calls an origin."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class SiteSpider(Spider):
+    """Fetches the start URLs and follows links that stay on their sites."""
+
+    name = "site"
+
+    def __init__(self, start_urls: list[str], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.start_urls = list(start_urls)
+        self.sites = {site_of(url) for url in self.start_urls}
+        self.links = LinkExtractor()
+
+    def start_requests(self) -> Iterator[Request]:
+        for url in self.start_urls:
+            yield Request(url, callback=self.parse, errback=self.failed)
+
+    def parse(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, HtmlResponse):
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            session_of(self.crawler).fetch_failed(
+                response.url, "not_html", f"not an HTML page (Content-Type: {content_type or '-'})"
+            )
+            return
+        for link in self.links.extract_links(response):
+            if site_of(link.url) in self.sites:
+                yield Request(link.url, callback=self.parse, errback=self.failed)
+
+    def failed(self, failure: Failure) -> None:
+        """Record a request that ended without a page to parse."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        if failure.check(HttpError):
+            response = failure.value.response
+            kind, message = f"http_{response.status}", f"HTTP status {response.status}"
+        elif failure.check(IgnoreRequest):
+            log.info("%s: not fetched: %s", url, failure.getErrorMessage())
+            return
+        else:
+            kind = next((k for cls, k in FAILURE_KINDS if failure.check(cls)), "fetch_error")
+            message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        session_of(self.crawler).fetch_failed(url, kind, message)
