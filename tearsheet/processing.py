@@ -74,14 +74,17 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
 
 
 def run_chain(
-    capture: Capture, manager: pluggy.PluginManager, report: ErrorReport
+    capture: Capture,
+    manager: pluggy.PluginManager,
+    report: ErrorReport,
+    corpus: Corpus | None = None,
 ) -> Article | None:
     """Extract an article from a capture and pass it through every cleaner."""
     article = _extract(capture, manager, report)
     if article is None:
         return None
     for impl, call in call_each(
-        manager.hook.clean_article, {"article": article, "capture": capture}
+        manager.hook.clean_article, {"article": article, "capture": capture, "corpus": corpus}
     ):
         try:
             cleaned = call()
@@ -160,7 +163,7 @@ class Processor:
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)
             return "failed"
-        article = run_chain(capture, self.manager, self.report)
+        article = run_chain(capture, self.manager, self.report, self.corpus)
         if article is None:
             self.report(
                 capture.url, "extract", "no_article", "no article text found", capture=capture

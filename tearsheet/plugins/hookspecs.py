@@ -41,11 +41,14 @@ def extract_article(capture: Any) -> Any:
 
 
 @hookspec
-def clean_article(article: Any, capture: Any) -> Any:
+def clean_article(article: Any, capture: Any, corpus: Any) -> Any:
     """Refine an extracted article; return the new ``Article`` or None.
 
     Cleaners run one after another, each on the previous one's result.
     Returning None keeps the article as it is (changes made in place count).
+    ``corpus`` is the corpus being written, or None when a page is extracted
+    on its own (``extract_html``); cleaners that learn from an archive read
+    what they learned from it.
     """
 
 
