@@ -6,6 +6,7 @@ here imports Scrapy or Twisted.
 """
 
 import logging
+import re
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_EXTRACT_BYTES = 10 * 1024 * 1024
 BINARY_SNIFF_BYTES = 4096
+WORD = re.compile(r"\w{2,}")  # an "article" of only punctuation is no article
 
 
 class ExtractionError(ValueError):
@@ -73,6 +75,17 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
     return None
 
 
+def undecodable_bytes(capture: Capture) -> str | None:
+    """Say where the body breaks its own charset; the text keeps U+FFFD there."""
+    encoding = capture.encoding_and_text[0]
+    try:
+        capture.body.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        start = getattr(exc, "start", 0)
+        return f"bytes not valid {encoding} at offset {start}; replaced with U+FFFD"
+    return None
+
+
 def run_chain(
     capture: Capture,
     manager: pluggy.PluginManager,
@@ -105,7 +118,7 @@ def _extract(
         except Exception as exc:
             _report_exception(report, capture, "extract", impl.plugin_name, "extract_article", exc)
             continue
-        if article is not None:
+        if article is not None and WORD.search(article.text):
             return article
     return None
 
@@ -163,6 +176,9 @@ class Processor:
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)
             return "failed"
+        decoding = undecodable_bytes(capture)
+        if decoding is not None:
+            self.report(capture.url, "extract", "undecodable_bytes", decoding, capture=capture)
         article = run_chain(capture, self.manager, self.report, self.corpus)
         if article is None:
             self.report(

@@ -4,9 +4,21 @@ from dataclasses import dataclass
 from email.message import Message
 from functools import cached_property
 
+import charset_normalizer
 from w3lib.encoding import html_to_unicode
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+
+
+def sniff_encoding(body: bytes) -> str | None:
+    """Used only when neither header, BOM nor meta names a charset."""
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(body[:65536]).best()
+    return best.encoding if best is not None else None
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,9 @@ class Capture:
     @cached_property
     def encoding_and_text(self) -> tuple[str, str]:
         """The body decoded as a browser would: BOM, header, meta, then sniffing."""
-        return html_to_unicode(self.header("Content-Type"), self.body)
+        return html_to_unicode(
+            self.header("Content-Type"), self.body, auto_detect_fun=sniff_encoding
+        )
 
     @property
     def text(self) -> str:

@@ -1,6 +1,7 @@
 """Reading WARC files back into Captures, record by record, streaming."""
 
 import logging
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -59,6 +60,12 @@ def iter_captures(
     A broken record ends the reading of that file: what came before it is
     still yielded, and the problem is appended to ``problems``.
     """
+    if stream.seekable():
+        start = stream.tell()
+        head = stream.read(4096)
+        stream.seek(start)
+        if not opens_an_archive(head):
+            raise NotAWarcError(f"{warc_file}: not a WARC or ARC file")
     iterator = ArchiveIterator(stream, arc2warc=True)
     next_offset = 0
     try:
@@ -82,6 +89,19 @@ def iter_captures(
     except (OSError, EOFError, ValueError) as exc:
         message = f"{warc_file}: truncated or corrupt data after offset {next_offset}: {exc}"
         _report(problems, ReadProblem(warc_file, next_offset, message))
+
+
+def opens_an_archive(head: bytes) -> bool:
+    """A WARC starts with 'WARC/', an ARC with its 'filedesc://' record, gzipped or not.
+
+    warcio reads any five-word line as an ARC header, so this check is ours.
+    """
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith((b"WARC/", b"filedesc://"))
 
 
 def _is_http_response(record: ArcWarcRecord) -> bool:

@@ -14,13 +14,18 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "tearsheet"
 
 
-@functools.cache
-def get_plugin_manager() -> pluggy.PluginManager:
-    """The process-wide manager with every installed plugin loaded."""
+def new_plugin_manager() -> pluggy.PluginManager:
+    """A manager with every installed plugin loaded from the entry points."""
     manager = pluggy.PluginManager("tearsheet")
     manager.add_hookspecs(hookspecs)
     manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     return manager
+
+
+@functools.cache
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process-wide manager that commands and crawls use."""
+    return new_plugin_manager()
 
 
 def implementations(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:

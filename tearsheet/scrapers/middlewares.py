@@ -23,7 +23,9 @@ def session_of(crawler: Crawler) -> CrawlSession:
             software_name(),
         )
         crawler.tearsheet_session = session  # type: ignore[attr-defined]
-        crawler.signals.connect(lambda spider: session.close(), signal=signals.spider_closed)
+        # Scrapy's dispatcher holds weak references: connect a bound method of
+        # an object the crawler keeps alive, never a lambda.
+        crawler.signals.connect(session.close, signal=signals.spider_closed)
     return session
 
 

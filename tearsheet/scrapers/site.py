@@ -1,7 +1,7 @@
 """The site spider: start URLs, then every link within their sites."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -10,26 +10,37 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.internet.error import (
-    ConnectionLost,
-    ConnectionRefusedError,
-    DNSLookupError,
-    TCPTimedOutError,
-    TimeoutError,
-)
 from twisted.python.failure import Failure
 
 from tearsheet.scrapers.middlewares import session_of
 
 log = logging.getLogger(__name__)
 
-FAILURE_KINDS: tuple[tuple[type[BaseException], str], ...] = (
-    (DNSLookupError, "dns_error"),
-    (ConnectionRefusedError, "connection_refused"),
-    (TimeoutError, "timeout"),
-    (TCPTimedOutError, "timeout"),
-    (ConnectionLost, "connection_lost"),
-)
+# Scrapy ≥ 2.19 wraps Twisted's exceptions in its own; older versions raise
+# Twisted's. Matching names along the cause chain covers both.
+FAILURE_KINDS = {
+    "DownloadConnectionRefusedError": "connection_refused",
+    "ConnectionRefusedError": "connection_refused",
+    "CannotResolveHostError": "dns_error",
+    "DNSLookupError": "dns_error",
+    "DownloadTimeoutError": "timeout",
+    "TimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "ResponseDataLossError": "connection_lost",
+    "DownloadFailedError": "connection_lost",
+    "ResponseFailed": "connection_lost",
+    "ConnectionLost": "connection_lost",
+}
+
+
+def failure_kind(exc: BaseException | None) -> str:
+    """Name a download failure by the first known exception in its cause chain."""
+    while exc is not None:
+        kind = FAILURE_KINDS.get(type(exc).__name__)
+        if kind:
+            return kind
+        exc = exc.__cause__ or exc.__context__
+    return "fetch_error"
 
 
 def site_of(url: str) -> str:
@@ -49,9 +60,9 @@ class SiteSpider(Spider):
         self.sites = {site_of(url) for url in self.start_urls}
         self.links = LinkExtractor()
 
-    def start_requests(self) -> Iterator[Request]:
+    async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
-            yield Request(url, callback=self.parse, errback=self.failed)
+            yield Request(url, callback=self.parse, errback=self.failed, dont_filter=True)
 
     def parse(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, HtmlResponse):
@@ -75,6 +86,6 @@ class SiteSpider(Spider):
             log.info("%s: not fetched: %s", url, failure.getErrorMessage())
             return
         else:
-            kind = next((k for cls, k in FAILURE_KINDS if failure.check(cls)), "fetch_error")
+            kind = failure_kind(failure.value)
             message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         session_of(self.crawler).fetch_failed(url, kind, message)

@@ -1,0 +1,20 @@
+"""Shared test helpers: running the real ``tearsheet`` command."""
+
+import subprocess
+import sys
+
+import pytest
+
+TEARSHEET = [sys.executable, "-m", "tearsheet"]
+
+
+def run_tearsheet(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh process, as a user would (Twisted's reactor cannot restart)."""
+    return subprocess.run(
+        [*TEARSHEET, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@pytest.fixture
+def tearsheet_cli():
+    return run_tearsheet

@@ -1,0 +1,178 @@
+"""The processing path without Scrapy: captures in, corpus rows out."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from tearsheet import extract_html
+from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.writer import WarcFileWriter
+from tearsheet.corpus import Corpus
+from tearsheet.extraction import extract_warcs
+from tearsheet.plugins import hookimpl
+from tearsheet.plugins.manager import new_plugin_manager
+from tearsheet.processing import ExtractionError, Limits, Processor
+
+PARAGRAPHS = [
+    "The river authority opened the new flood barrier on Monday after four years of work.",
+    "Engineers said the barrier would protect about twelve thousand homes in the low town.",
+    "Residents who had been flooded twice in a decade watched the gates close for a test.",
+]
+ARTICLE = (
+    "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+    "<title>Flood barrier opens</title><meta name='author' content='Ada Brook'></head>"
+    "<body><article><h1>Flood barrier opens</h1>"
+    + "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    + "</article></body></html>"
+).encode()
+
+
+@pytest.fixture
+def writer(tmp_path: Path):
+    with WarcFileWriter(tmp_path / "warc", {"software": "tests"}) as warc_writer:
+        yield warc_writer
+
+
+def capture_of(writer: WarcFileWriter, path: str, body: bytes, content_type: str = "text/html"):
+    return writer.write_exchange(
+        f"http://news.test{path}",
+        HttpRequest("GET", path, [("Host", "news.test")]),
+        HttpResponse(200, "OK", [("Content-Type", content_type)], body),
+    )
+
+
+def rows(db_path: Path, table: str) -> list[dict]:
+    return list(sqlite_utils.Database(db_path)[table].rows)
+
+
+def test_an_article_is_stored_with_its_capture_and_is_searchable(tmp_path, writer) -> None:
+    capture = capture_of(writer, "/flood", ARTICLE)
+    corpus = Corpus(tmp_path / "corpus.db")
+    assert Processor(corpus).process(capture) == "article"
+    [article] = rows(tmp_path / "corpus.db", "articles")
+    assert article["title"] == "Flood barrier opens"
+    assert json.loads(article["authors"]) == ["Ada Brook"]
+    assert all(p in article["text"] for p in PARAGRAPHS)
+    assert article["capture"] == capture.warc_record_id
+    [stored] = rows(tmp_path / "corpus.db", "captures")
+    assert (stored["warc_file"], stored["warc_offset"]) == (capture.warc_file, capture.warc_offset)
+    hits = corpus.db["articles"].search("barrier")
+    assert [hit["url"] for hit in hits] == ["http://news.test/flood"]
+
+
+def test_processing_the_same_capture_twice_adds_no_rows(tmp_path, writer) -> None:
+    capture = capture_of(writer, "/flood", ARTICLE)
+    processor = Processor(Corpus(tmp_path / "corpus.db"))
+    processor.process(capture)
+    processor.process(capture)
+    for table in ("captures", "articles"):
+        assert len(rows(tmp_path / "corpus.db", table)) == 1
+
+
+def test_non_html_is_kept_as_a_capture_without_an_article(tmp_path, writer) -> None:
+    capture = capture_of(writer, "/logo.png", b"\x89PNG\r\n\x1a\n", "image/png")
+    assert Processor(Corpus(tmp_path / "corpus.db")).process(capture) == "skipped"
+    assert len(rows(tmp_path / "corpus.db", "captures")) == 1
+    assert rows(tmp_path / "corpus.db", "articles") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b"", "empty_body"),
+        (b"\x00\x01\x02\x03PK\x03\x04" * 200, "binary_body"),
+        (b"<html>" + b"<p>word</p>" * 2000 + b"</html>", "too_large"),
+    ],
+)
+def test_unusable_bodies_get_an_error_row_and_no_article(tmp_path, writer, body, kind) -> None:
+    capture = capture_of(writer, "/bad", body)
+    processor = Processor(Corpus(tmp_path / "corpus.db"), limits=Limits(max_extract_bytes=10_000))
+    assert processor.process(capture) == "failed"
+    [error] = rows(tmp_path / "corpus.db", "errors")
+    assert (error["kind"], error["url"], error["capture"]) == (
+        kind,
+        "http://news.test/bad",
+        capture.warc_record_id,
+    )
+    assert rows(tmp_path / "corpus.db", "articles") == []
+
+
+def test_undecodable_bytes_are_reported_and_the_article_kept(tmp_path, writer) -> None:
+    body = ARTICLE.replace(b"four years", b"four \xff\xfe years")
+    capture = capture_of(writer, "/flood", body, "text/html; charset=utf-8")
+    Processor(Corpus(tmp_path / "corpus.db")).process(capture)
+    [error] = rows(tmp_path / "corpus.db", "errors")
+    assert error["kind"] == "undecodable_bytes"
+    assert "utf-8" in error["message"]
+    [article] = rows(tmp_path / "corpus.db", "articles")
+    assert "\ufffd" in article["text"]
+
+
+class RaisingExtractor:
+    @hookimpl(tryfirst=True)
+    def extract_article(self, capture):
+        raise RuntimeError("site layout changed")
+
+
+def test_an_extractor_that_raises_is_recorded_and_the_next_one_used(tmp_path, writer) -> None:
+    manager = new_plugin_manager()
+    manager.register(RaisingExtractor(), name="fragile_extractor")
+    capture = capture_of(writer, "/flood", ARTICLE)
+    assert Processor(Corpus(tmp_path / "corpus.db"), manager).process(capture) == "article"
+    [error] = rows(tmp_path / "corpus.db", "errors")
+    assert (error["plugin"], error["hook"]) == ("fragile_extractor", "extract_article")
+    assert "site layout changed" in error["traceback"]
+
+
+def test_extract_rebuilds_the_same_rows_and_reruns_add_nothing(tmp_path, writer) -> None:
+    live = Processor(Corpus(tmp_path / "live.db"))
+    for n in range(3):
+        live.process(
+            capture_of(writer, f"/story-{n}", ARTICLE.replace(b"Monday", f"day {n}".encode()))
+        )
+    writer.close()
+    for _ in range(2):
+        report = extract_warcs([tmp_path / "warc"], tmp_path / "rebuilt.db")
+        assert report.ok and report.counts["article"] == 3
+    for table in ("captures", "articles"):
+        assert rows(tmp_path / "rebuilt.db", table) == rows(tmp_path / "live.db", table)
+
+
+def test_extract_skips_a_file_that_is_not_a_warc_and_names_it(tmp_path, writer) -> None:
+    capture_of(writer, "/flood", ARTICLE)
+    writer.close()
+    stray = tmp_path / "warc" / "notes.warc.gz"
+    stray.write_bytes(b"not a warc at all\n")
+    report = extract_warcs([tmp_path / "warc"], tmp_path / "corpus.db")
+    assert not report.ok
+    assert [p.warc_file for p in report.problems] == ["notes.warc.gz"]
+    assert report.counts["article"] == 1
+    [error] = rows(tmp_path / "corpus.db", "errors")
+    assert error["kind"] == "unreadable_warc" and "notes.warc.gz" in error["message"]
+
+
+def test_extract_html_needs_no_network_and_no_corpus() -> None:
+    article = extract_html(ARTICLE, "http://news.test/flood")
+    assert article.title == "Flood barrier opens"
+    assert article.url == "http://news.test/flood"
+    assert all(p in article.text for p in PARAGRAPHS)
+    with pytest.raises(ExtractionError):
+        extract_html(b"   ")
+
+
+def test_importing_tearsheet_and_extracting_load_no_scrapy_or_twisted() -> None:
+    code = (
+        "import sys, tearsheet\n"
+        "assert 'trafilatura' not in sys.modules\n"
+        "page = '<html><body><p>' + 'A sentence about rain. ' * 20 + '</p></body></html>'\n"
+        "tearsheet.extract_html(page)\n"
+        "print(sorted(m for m in ('scrapy', 'twisted') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
