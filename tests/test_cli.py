@@ -1,0 +1,41 @@
+"""The command line as a user meets it: wrong use is one line and exit status 2."""
+
+import pytest
+
+from tearsheet import __version__
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        (["crawl"], "Missing argument 'URLS...'"),
+        (
+            ["crawl", "ftp://example.test/", "-o", "out"],
+            "not an http(s) URL: 'ftp://example.test/'",
+        ),
+        (["crawl", "news.example.test", "-o", "out"], "not an http(s) URL"),
+        (["crawl", "http://127.0.0.1:9/"], "Missing option '-o'"),
+        (["crawl", "http://127.0.0.1:9/", "-o", "out", "--depth", "-1"], "--depth"),
+        (
+            ["crawl", "http://127.0.0.1:9/", "-o", "out", "--spider", "nope"],
+            "unknown spider 'nope'",
+        ),
+        (["extract", "no-such.warc.gz", "-o", "corpus.db"], "does not exist"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+    ],
+)
+def test_wrong_use_exits_2_with_a_one_line_reason(tearsheet_cli, tmp_path, args, reason) -> None:
+    args = [str(tmp_path / a) if a in ("out", "corpus.db") else a for a in args]
+    result = tearsheet_cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("tearsheet: ") and reason in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_version_and_help(tearsheet_cli) -> None:
+    assert tearsheet_cli("--version").stdout.strip().endswith(__version__)
+    help_text = tearsheet_cli("--help").stdout
+    for command in ("crawl", "extract", "demo"):
+        assert command in help_text
