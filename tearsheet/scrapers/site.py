@@ -62,7 +62,7 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
-            yield Request(url, callback=self.parse, errback=self.failed, dont_filter=True)
+            yield Request(url, callback=self.parse, errback=self.failed)
 
     def parse(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, HtmlResponse):

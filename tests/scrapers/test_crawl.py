@@ -136,6 +136,12 @@ def test_every_request_the_server_saw_has_a_request_and_a_response_record(crawl)
     assert sorted(by_type["request"]) == fetched
 
 
+def test_no_page_is_fetched_twice(crawl) -> None:
+    requested = crawl[2]
+    repeated = {path for path in requested if requested.count(path) > 1}
+    assert repeated <= {"/broken.html"}  # a 500 is retried, as it should be
+
+
 def test_robots_txt_and_the_depth_limit_are_obeyed(crawl) -> None:
     requested = crawl[2]
     assert "/robots.txt" in requested
