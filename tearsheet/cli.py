@@ -76,7 +76,7 @@ def crawl_options(function: Any) -> Any:
             "--max-pages",
             type=click.IntRange(0),
             default=0,
-            help="Stop after this many responses (0: no limit).",
+            help="Fetch at most this many pages, robots.txt aside (0: no limit).",
         ),
         click.option(
             "--max-warc-size",

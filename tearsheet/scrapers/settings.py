@@ -19,7 +19,6 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "USER_AGENT": options.user_agent or default_user_agent(),
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DEPTH_LIMIT": options.depth_limit,
-        "CLOSESPIDER_PAGECOUNT": options.max_pages,
         "DOWNLOADER_MIDDLEWARES": {CAPTURE_MIDDLEWARE: CAPTURE_ORDER},
         "DOWNLOAD_TIMEOUT": 30,
         "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,

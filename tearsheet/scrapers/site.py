@@ -54,15 +54,32 @@ class SiteSpider(Spider):
 
     name = "site"
 
-    def __init__(self, start_urls: list[str], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, start_urls: list[str], *args: Any, max_pages: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.start_urls = list(start_urls)
         self.sites = {site_of(url) for url in self.start_urls}
         self.links = LinkExtractor()
+        self.max_pages = max_pages
+        self.scheduled: set[str] = set()
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
-            yield Request(url, callback=self.parse, errback=self.failed)
+            request = self.page_request(url)
+            if request is not None:
+                yield request
+
+    def page_request(self, url: str) -> Request | None:
+        """A request for a page not yet scheduled, within the page limit.
+
+        The limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT, which
+        lets every request already queued run after the limit is reached.
+        """
+        if url in self.scheduled or (self.max_pages and len(self.scheduled) >= self.max_pages):
+            return None
+        self.scheduled.add(url)
+        return Request(url, callback=self.parse, errback=self.failed)
 
     def parse(self, response: Response) -> Iterator[Request]:
         if not isinstance(response, HtmlResponse):
@@ -73,7 +90,9 @@ class SiteSpider(Spider):
             return
         for link in self.links.extract_links(response):
             if site_of(link.url) in self.sites:
-                yield Request(link.url, callback=self.parse, errback=self.failed)
+                request = self.page_request(link.url)
+                if request is not None:
+                    yield request
 
     def failed(self, failure: Failure) -> None:
         """Record a request that ended without a page to parse."""
