@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from tearsheet.archive import Capture
+from tearsheet.archive.writer import Original
 
 CORPUS_NAME = "corpus.db"
 
@@ -54,9 +55,21 @@ class Corpus:
                 "warc_offset": capture.warc_offset,
                 "warc_length": capture.warc_length,
                 "payload_digest": capture.payload_digest,
+                "record_type": capture.record_type,
+                "refers_to": capture.refers_to,
             },
             pk="warc_record_id",
         )
+
+    def original_of(self, payload_digest: str) -> Original | None:
+        """An archived response with this payload, for a revisit record to refer to."""
+        row = self.db.execute(
+            "select warc_record_id, url, fetched_at from captures"
+            " where payload_digest = ? and record_type = 'response' and status = 200"
+            " order by fetched_at limit 1",
+            [payload_digest],
+        ).fetchone()
+        return Original(*row) if row else None
 
     def add_error(
         self,
@@ -125,10 +138,13 @@ def create_core_tables(db: sqlite_utils.Database) -> None:
                 "warc_offset": int,
                 "warc_length": int,
                 "payload_digest": str,
+                "record_type": str,
+                "refers_to": str,
             },
             pk="warc_record_id",
         )
         db["captures"].create_index(["url"])
+        db["captures"].create_index(["payload_digest"])
     if not db["errors"].exists():
         db["errors"].create(
             {

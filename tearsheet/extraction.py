@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pluggy
 
-from tearsheet.archive.reader import NotAWarcError, ReadProblem, read_captures
+from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
 from tearsheet.processing import Limits, Processor
 
@@ -57,11 +57,12 @@ def extract_warcs(
     try:
         processor = Processor(corpus, manager, limits)
         run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
+        payloads = PayloadIndex()
         for path in warc_files(paths):
             if on_file is not None:
                 on_file(path)
             report.files += 1
-            _extract_file(path, processor, report)
+            _extract_file(path, processor, report, payloads)
         report.counts = dict(processor.counts)
         corpus.finish_run(run_id, {**report.counts, "files": report.files})
     finally:
@@ -69,10 +70,12 @@ def extract_warcs(
     return report
 
 
-def _extract_file(path: Path, processor: Processor, report: ExtractReport) -> None:
+def _extract_file(
+    path: Path, processor: Processor, report: ExtractReport, payloads: PayloadIndex
+) -> None:
     problems: list[ReadProblem] = []
     try:
-        for capture in read_captures(path, problems):
+        for capture in read_captures(path, problems, payloads):
             processor.process(capture)
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))

@@ -172,6 +172,8 @@ class Processor:
         self.corpus.add_capture(capture)
         if not 200 <= capture.status < 300 or not capture.is_html:
             return "skipped"
+        if capture.record_type == "revisit" and not capture.body:
+            return "unresolved_revisit"  # its original is in no WARC given
         problem = unusable_body(capture, self.limits)
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)

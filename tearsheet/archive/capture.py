@@ -23,10 +23,11 @@ def sniff_encoding(body: bytes) -> str | None:
 
 @dataclass(frozen=True)
 class Capture:
-    """A response record read back from a WARC file.
+    """A response or revisit record read back from a WARC file.
 
     ``body`` is the payload with transfer and content encodings undone, so
-    extractors see the document; the WARC keeps the bytes as sent.
+    extractors see the document; the WARC keeps the bytes as sent. For a
+    revisit, ``body`` is the payload of the original it ``refers_to``.
     """
 
     url: str
@@ -39,6 +40,8 @@ class Capture:
     warc_length: int
     warc_record_id: str
     payload_digest: str | None
+    record_type: str = "response"
+    refers_to: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a response header, matched case-insensitively."""

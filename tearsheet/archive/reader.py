@@ -1,5 +1,6 @@
 """Reading WARC files back into Captures, record by record, streaming."""
 
+import io
 import logging
 import zlib
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
@@ -29,36 +31,101 @@ class ReadProblem:
     message: str
 
 
-def capture_from_record(record: ArcWarcRecord, warc_file: str, offset: int, length: int) -> Capture:
-    """Build a Capture from a warcio response record positioned at its start."""
-    status_line = record.http_headers.get_statuscode() if record.http_headers else "0"
+def capture_from_record(
+    record: ArcWarcRecord,
+    warc_file: str,
+    offset: int,
+    length: int,
+    entity: bytes | None = None,
+) -> Capture:
+    """Build a Capture from a warcio response or revisit record at its start.
+
+    A revisit record holds no payload: ``entity`` is its original's payload
+    (transfer coding removed), or None when the original is not at hand.
+    """
+    headers = record.http_headers
     try:
-        status = int(status_line)
+        status = int(headers.get_statuscode()) if headers else 0
     except ValueError:
         status = 0
-    headers = tuple(record.http_headers.headers) if record.http_headers else ()
-    body = record.content_stream().read()
+    header_pairs = tuple(headers.headers) if headers else ()
+    is_revisit = record.rec_type == "revisit"
+    if is_revisit:
+        encoding = headers.get_header("Content-Encoding") if headers else None
+        body = decode_content(entity, encoding) if entity is not None else b""
+    else:
+        body = record.content_stream().read()
+    fields = record.rec_headers
     return Capture(
-        url=record.rec_headers.get_header("WARC-Target-URI") or "",
+        url=fields.get_header("WARC-Target-URI") or "",
         status=status,
-        headers=headers,
+        headers=header_pairs,
         body=body,
-        fetched_at=record.rec_headers.get_header("WARC-Date") or "",
+        fetched_at=fields.get_header("WARC-Date") or "",
         warc_file=warc_file,
         warc_offset=offset,
         warc_length=length,
-        warc_record_id=record.rec_headers.get_header("WARC-Record-ID") or "",
-        payload_digest=record.rec_headers.get_header("WARC-Payload-Digest"),
+        warc_record_id=fields.get_header("WARC-Record-ID") or "",
+        payload_digest=fields.get_header("WARC-Payload-Digest"),
+        record_type=record.rec_type,
+        refers_to=fields.get_header("WARC-Refers-To") if is_revisit else None,
     )
 
 
+def decode_content(entity: bytes, encoding: str | None) -> bytes:
+    """Undo a Content-Encoding as warcio's content_stream does; keep bytes it can't."""
+    coding = (encoding or "").strip().lower()
+    if coding not in ("gzip", "x-gzip", "deflate", "br"):
+        return entity
+    reader = DecompressingBufferedReader(
+        io.BytesIO(entity), decomp_type="gzip" if coding == "x-gzip" else coding
+    )
+    try:
+        return reader.read()
+    except Exception:  # a body that lies about its coding is kept as sent
+        return entity
+
+
+class PayloadIndex:
+    """Where each payload digest was first archived, to resolve revisit records.
+
+    Files are read in time order, so an original precedes its revisits.
+    """
+
+    def __init__(self) -> None:
+        self._where: dict[str, tuple[Path, int]] = {}
+
+    def remember(self, digest: str | None, path: Path, offset: int) -> None:
+        if digest:
+            self._where.setdefault(digest, (path, offset))
+
+    def entity(self, digest: str | None) -> bytes | None:
+        """The original's payload with any transfer coding removed, if known."""
+        if not digest or digest not in self._where:
+            return None
+        path, offset = self._where[digest]
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            raw = record.raw_stream.read()
+        if (record.http_headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
+            return ChunkedDataReader(io.BytesIO(raw)).read()
+        return raw
+
+
 def iter_captures(
-    stream: BinaryIO, warc_file: str, problems: list[ReadProblem] | None = None
+    stream: BinaryIO,
+    warc_file: str,
+    problems: list[ReadProblem] | None = None,
+    payloads: PayloadIndex | None = None,
+    path: Path | None = None,
 ) -> Iterator[Capture]:
-    """Yield a Capture for each HTTP response record in an open WARC stream.
+    """Yield a Capture for each HTTP response or revisit record in an open WARC stream.
 
     A broken record ends the reading of that file: what came before it is
-    still yielded, and the problem is appended to ``problems``.
+    still yielded, and the problem is appended to ``problems``. With
+    ``payloads`` (and the file's ``path``), revisits are resolved to the
+    payload of their original.
     """
     if stream.seekable():
         start = stream.tell()
@@ -70,16 +137,20 @@ def iter_captures(
     next_offset = 0
     try:
         for record in iterator:
-            if not _is_http_response(record):
+            if not _is_http_capture(record):
                 iterator.read_to_end(record)
                 next_offset = iterator.get_record_offset() + iterator.get_record_length()
                 continue
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            entity = payloads.entity(digest) if payloads and record.rec_type == "revisit" else None
             # The body must be read before asking the iterator for the
             # record's offset: asking reads the record to its end.
-            capture = capture_from_record(record, warc_file, 0, 0)
+            capture = capture_from_record(record, warc_file, 0, 0, entity)
             iterator.read_to_end(record)
             offset, length = iterator.get_record_offset(), iterator.get_record_length()
             next_offset = offset + length
+            if payloads is not None and path is not None and record.rec_type == "response":
+                payloads.remember(digest, path, offset)
             yield replace(capture, warc_offset=offset, warc_length=length)
     except ArchiveLoadFailed as exc:
         message = f"{warc_file}: not a readable WARC record at offset {next_offset}: {exc}"
@@ -104,10 +175,10 @@ def opens_an_archive(head: bytes) -> bool:
     return head.startswith((b"WARC/", b"filedesc://"))
 
 
-def _is_http_response(record: ArcWarcRecord) -> bool:
+def _is_http_capture(record: ArcWarcRecord) -> bool:
     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
     return (
-        record.rec_type == "response"
+        record.rec_type in ("response", "revisit")
         and record.http_headers is not None
         and uri.lower().startswith(("http:", "https:"))
     )
@@ -119,7 +190,11 @@ def _report(problems: list[ReadProblem] | None, problem: ReadProblem) -> None:
         problems.append(problem)
 
 
-def read_captures(path: Path, problems: list[ReadProblem] | None = None) -> Iterator[Capture]:
+def read_captures(
+    path: Path,
+    problems: list[ReadProblem] | None = None,
+    payloads: PayloadIndex | None = None,
+) -> Iterator[Capture]:
     """Yield the Captures of one WARC file on disk, named by its file name."""
     with path.open("rb") as stream:
-        yield from iter_captures(stream, path.name, problems)
+        yield from iter_captures(stream, path.name, problems, payloads, path)

@@ -1,22 +1,37 @@
 """Writing HTTP exchanges to rotating, per-record-gzipped WARC/1.1 files."""
 
+import base64
+import hashlib
 import io
 import os
 import socket
 import threading
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from tearsheet.archive.capture import Capture
-from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.exchange import HttpRequest, HttpResponse, parse_head
 from tearsheet.archive.reader import capture_from_record
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000_000  # the customary 1 GB WARC file
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+
+
+@dataclass(frozen=True)
+class Original:
+    """The archived response a revisit record refers to."""
+
+    record_id: str
+    url: str
+    date: str
 
 
 class WarcFileWriter:
@@ -41,6 +56,7 @@ class WarcFileWriter:
         self._file: io.BufferedWriter | None = None
         self._path: Path | None = None
         self._serial = 0
+        self._warcinfo_id = ""
         self._lock = threading.Lock()
         self._builder = WARCWriter(None, gzip=True, warc_version="1.1")
 
@@ -55,45 +71,74 @@ class WarcFileWriter:
         response: HttpResponse,
         ip_address: str | None = None,
         fetched_at: datetime | None = None,
+        truncated: str | None = None,
+        revisit_of: Original | None = None,
     ) -> Capture:
-        """Write a response record and its request record; return the Capture."""
+        """Write a response (or revisit) record and its request record; return the Capture.
+
+        ``truncated`` is the WARC-Truncated reason (``length``, ``time``,
+        ``disconnect``) when the response was not received whole.
+        ``revisit_of`` names an archived response with the same payload: the
+        record then keeps only the HTTP head and refers to that original.
+        """
         when = _warc_date(fetched_at or datetime.now(UTC))
-        extra = {"WARC-IP-Address": ip_address} if ip_address else {}
-        response_record = self._builder.create_warc_record(
-            url,
-            "response",
-            payload=io.BytesIO(response.body),
-            length=len(response.body),
-            warc_headers_dict={"WARC-Date": when, **extra},
-            http_headers=StatusAndHeaders(
-                f"{response.status} {response.reason}".rstrip(),
-                list(response.headers),
-                protocol=response.protocol,
-            ),
-        )
-        response_id = response_record.rec_headers.get_header("WARC-Record-ID")
-        request_record = self._builder.create_warc_record(
-            url,
-            "request",
-            payload=io.BytesIO(request.body),
-            length=len(request.body),
-            warc_headers_dict={"WARC-Date": when, "WARC-Concurrent-To": response_id, **extra},
-            http_headers=StatusAndHeaders(
-                f"{request.method} {request.target} {request.protocol}",
-                list(request.headers),
-                is_http_request=True,
-            ),
-        )
-        response_bytes = self._serialize(response_record)
-        request_bytes = self._serialize(request_record)
         with self._lock:
-            stream, path = self._ensure_file()
+            stream, path, warcinfo_id = self._ensure_file()
+            common = {"WARC-Date": when, "WARC-Target-URI": url, "WARC-Warcinfo-ID": warcinfo_id}
+            if ip_address:
+                common["WARC-IP-Address"] = ip_address
+            response_record = self._response_record(url, response, common, truncated, revisit_of)
+            request_record = self._builder.create_warc_record(
+                url,
+                "request",
+                payload=io.BytesIO(request.body),
+                length=len(request.body),
+                warc_headers_dict=_ordered(
+                    "request",
+                    {**common, "WARC-Concurrent-To": record_id(response_record)},
+                ),
+                http_headers=request_head(request),
+            )
+            response_bytes = self._serialize(response_record)
             offset = stream.tell()
             stream.write(response_bytes)
-            stream.write(request_bytes)
+            stream.write(self._serialize(request_record))
             stream.flush()
         record = next(iter(ArchiveIterator(io.BytesIO(response_bytes))))
-        return capture_from_record(record, path.name, offset, len(response_bytes))
+        entity = entity_body(response) if revisit_of is not None else None
+        return capture_from_record(record, path.name, offset, len(response_bytes), entity)
+
+    def _response_record(
+        self,
+        url: str,
+        response: HttpResponse,
+        common: dict[str, str],
+        truncated: str | None,
+        revisit_of: Original | None,
+    ) -> ArcWarcRecord:
+        fields = {**common, "WARC-Payload-Digest": payload_digest(response)}
+        if truncated:
+            fields["WARC-Truncated"] = truncated
+        if revisit_of is None:
+            kind, body = "response", response.body
+        else:
+            kind, body = "revisit", b""
+            fields.update(
+                {
+                    "WARC-Profile": REVISIT_PROFILE,
+                    "WARC-Refers-To": revisit_of.record_id,
+                    "WARC-Refers-To-Target-URI": revisit_of.url,
+                    "WARC-Refers-To-Date": revisit_of.date,
+                }
+            )
+        return self._builder.create_warc_record(
+            url,
+            kind,
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_headers_dict=_ordered(kind, fields),
+            http_headers=response_head(response),
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -113,15 +158,17 @@ class WarcFileWriter:
         WARCWriter(buffer, gzip=True, warc_version="1.1").write_record(record)
         return buffer.getvalue()
 
-    def _ensure_file(self) -> tuple[io.BufferedWriter, Path]:
+    def _ensure_file(self) -> tuple[io.BufferedWriter, Path, str]:
         if self._file is not None and self._file.tell() >= self.max_file_size:
             self._file.close()
             self._file = None
         if self._file is None or self._path is None:
             self._path = self._next_path()
             self._file = self._path.open("xb")
-            self._file.write(self._serialize(self._warcinfo(self._path.name)))
-        return self._file, self._path
+            warcinfo = self._warcinfo(self._path.name)
+            self._warcinfo_id = record_id(warcinfo)
+            self._file.write(self._serialize(warcinfo))
+        return self._file, self._path, self._warcinfo_id
 
     def _next_path(self) -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
@@ -134,6 +181,66 @@ class WarcFileWriter:
 
     def _warcinfo(self, filename: str) -> ArcWarcRecord:
         return self._builder.create_warcinfo_record(filename, self.info)
+
+
+class VerbatimHead(StatusAndHeaders):
+    """An HTTP head that serialises to the bytes that crossed the wire.
+
+    warcio would otherwise rebuild the head from its parsed fields, losing
+    odd spacing, header case in continuation lines and non-ASCII bytes.
+    """
+
+    def __init__(self, parsed: StatusAndHeaders, raw: bytes) -> None:
+        super().__init__(parsed.statusline, parsed.headers, parsed.protocol)
+        self.headers_buff = raw
+
+    def compute_headers_buffer(self, header_filter: object = None) -> None:
+        """Keep the wire bytes."""
+
+
+def response_head(response: HttpResponse) -> StatusAndHeaders:
+    if response.head is not None:
+        return VerbatimHead(parse_head(response.head), response.head)
+    statusline = f"{response.status} {response.reason}".rstrip()
+    return StatusAndHeaders(statusline, list(response.headers), protocol=response.protocol)
+
+
+def request_head(request: HttpRequest) -> StatusAndHeaders:
+    if request.head is not None:
+        return VerbatimHead(parse_head(request.head), request.head)
+    statusline = f"{request.method} {request.target} {request.protocol}"
+    return StatusAndHeaders(statusline, list(request.headers), is_http_request=True)
+
+
+def entity_body(response: HttpResponse) -> bytes:
+    """The body with any chunked transfer coding removed (content coding kept)."""
+    if (response.header("Transfer-Encoding") or "").strip().lower() != "chunked":
+        return response.body
+    return ChunkedDataReader(io.BytesIO(response.body)).read()
+
+
+def payload_digest(response: HttpResponse) -> str:
+    """WARC/1.1 §6.3.2: the payload is the entity body, transfer coding removed.
+
+    Chunk framing depends on how a server buffers, so a digest over it would
+    make identical payloads look different and defeat deduplication.
+    """
+    digest = hashlib.sha1(entity_body(response)).digest()
+    return "sha1:" + base64.b32encode(digest).decode("ascii")
+
+
+def record_id(record: ArcWarcRecord) -> str:
+    return record.rec_headers.get_header("WARC-Record-ID")
+
+
+def _ordered(kind: str, fields: dict[str, str]) -> dict[str, str]:
+    """WARC-Type, -Record-ID and -Date first, as archive tools write them."""
+    return {
+        "WARC-Type": kind,
+        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>",
+        "WARC-Date": fields["WARC-Date"],
+        **fields,
+    }
 
 
 def _warc_date(moment: datetime) -> str:

@@ -10,6 +10,7 @@ from scrapy.http import Headers, Response
 
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.scrapers.session import CrawlSession, software_name
+from tearsheet.scrapers.wire import WIRE_META_KEY, WireRecording
 
 
 def session_of(crawler: Crawler) -> CrawlSession:
@@ -32,8 +33,10 @@ def session_of(crawler: Crawler) -> CrawlSession:
 class WarcCaptureMiddleware:
     """Archives each response before any other middleware changes it.
 
-    Placed near the downloader (order 950), it sees the body still
-    compressed and redirects and errors before they are acted on.
+    Placed near the downloader (order 950), it sees redirects and errors
+    before they are acted on. The recording download handler hands it the
+    exchange's wire bytes; with any other handler it falls back to Scrapy's
+    view (body still compressed, headers as Scrapy parsed them).
     """
 
     def __init__(self, session: CrawlSession) -> None:
@@ -46,11 +49,19 @@ class WarcCaptureMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
+        wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
+        if wire is not None and wire.response:
+            exchange = (
+                HttpRequest.from_wire(bytes(wire.request)),
+                HttpResponse.from_wire(bytes(wire.response)),
+            )
+        else:  # another download handler: archive Scrapy's view of the exchange
+            exchange = http_request(request), http_response(response)
         self.session.archive(
             response.url,
-            http_request(request),
-            http_response(response),
+            *exchange,
             ip_address=str(response.ip_address) if response.ip_address else None,
+            truncated="disconnect" if "dataloss" in response.flags else None,
         )
         return response
 

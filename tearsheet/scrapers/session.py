@@ -10,7 +10,7 @@ from typing import Any
 from tearsheet import __version__
 from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
-from tearsheet.archive.writer import WarcFileWriter
+from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Processor
@@ -36,10 +36,24 @@ class CrawlSession:
         self.fetched = 0
 
     def archive(
-        self, url: str, request: HttpRequest, response: HttpResponse, ip_address: str | None
+        self,
+        url: str,
+        request: HttpRequest,
+        response: HttpResponse,
+        ip_address: str | None,
+        truncated: str | None = None,
     ) -> Capture:
-        """Keep the exchange in the WARC, then extract and store its article."""
-        capture = self.writer.write_exchange(url, request, response, ip_address=ip_address)
+        """Keep the exchange in the WARC, then extract and store its article.
+
+        A 200 response whose payload the archive already holds becomes a
+        revisit record referring to the first capture of that payload.
+        """
+        original = None
+        if response.status == 200 and response.body and not truncated:
+            original = self.corpus.original_of(payload_digest(response))
+        capture = self.writer.write_exchange(
+            url, request, response, ip_address=ip_address, truncated=truncated, revisit_of=original
+        )
         self.fetched += 1
         try:
             self.processor.process(capture)

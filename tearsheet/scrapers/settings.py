@@ -7,6 +7,7 @@ from tearsheet.scrapers.options import CrawlOptions
 
 CAPTURE_MIDDLEWARE = "tearsheet.scrapers.middlewares.WarcCaptureMiddleware"
 CAPTURE_ORDER = 950  # after compression (590) and redirects (600) in response order
+RECORDING_HANDLER = "tearsheet.scrapers.wire.RecordingHTTP11DownloadHandler"
 
 
 def default_user_agent() -> str:
@@ -20,6 +21,7 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DEPTH_LIMIT": options.depth_limit,
         "DOWNLOADER_MIDDLEWARES": {CAPTURE_MIDDLEWARE: CAPTURE_ORDER},
+        "DOWNLOAD_HANDLERS": {"http": RECORDING_HANDLER, "https": RECORDING_HANDLER},
         "DOWNLOAD_TIMEOUT": 30,
         "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,
         "TELNETCONSOLE_ENABLED": False,
