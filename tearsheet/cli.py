@@ -173,9 +173,13 @@ def extract(warcs: tuple[Path, ...], corpus_path: Path) -> None:
     counts = report.counts
     click.echo(
         f"Extracted {report.files} files into {corpus_path}: {counts.get('article', 0)} articles, "
-        f"{counts.get('skipped', 0)} records skipped, {counts.get('errors', 0)} errors.",
+        f"{counts.get('skipped', 0)} responses without an article (not HTML or not 2xx), "
+        f"{counts.get('errors', 0)} errors.",
         err=True,
     )
+    if report.passed_over:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.passed_over.items()))
+        click.echo(f"Records passed over: {kinds}.", err=True)
     for problem in report.problems:
         click.echo(f"tearsheet: {problem.message}", err=True)
     if not report.ok:

@@ -1,5 +1,6 @@
 """Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ class ExtractReport:
     files: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[ReadProblem] = field(default_factory=list)
+    passed_over: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
@@ -64,7 +66,8 @@ def extract_warcs(
             report.files += 1
             _extract_file(path, processor, report, payloads)
         report.counts = dict(processor.counts)
-        corpus.finish_run(run_id, {**report.counts, "files": report.files})
+        passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
+        corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
     finally:
         corpus.close()
     return report
@@ -75,7 +78,7 @@ def _extract_file(
 ) -> None:
     problems: list[ReadProblem] = []
     try:
-        for capture in read_captures(path, problems, payloads):
+        for capture in read_captures(path, problems, payloads, report.passed_over):
             processor.process(capture)
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))

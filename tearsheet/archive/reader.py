@@ -3,6 +3,7 @@
 import io
 import logging
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -119,8 +120,12 @@ def iter_captures(
     problems: list[ReadProblem] | None = None,
     payloads: PayloadIndex | None = None,
     path: Path | None = None,
+    passed_over: Counter[str] | None = None,
 ) -> Iterator[Capture]:
     """Yield a Capture for each HTTP response or revisit record in an open WARC stream.
+
+    Other records (requests, warcinfo, metadata, dns, screenshots and other
+    resources) are counted by type in ``passed_over``.
 
     A broken record ends the reading of that file: what came before it is
     still yielded, and the problem is appended to ``problems``. With
@@ -138,6 +143,8 @@ def iter_captures(
     try:
         for record in iterator:
             if not _is_http_capture(record):
+                if passed_over is not None:
+                    passed_over[_kind(record)] += 1
                 iterator.read_to_end(record)
                 next_offset = iterator.get_record_offset() + iterator.get_record_length()
                 continue
@@ -153,7 +160,15 @@ def iter_captures(
                 payloads.remember(digest, path, offset)
             yield replace(capture, warc_offset=offset, warc_length=length)
     except ArchiveLoadFailed as exc:
-        message = f"{warc_file}: not a readable WARC record at offset {next_offset}: {exc}"
+        if "non-chunked gzip" in str(exc):
+            message = (
+                f"{warc_file}: one gzip stream, not one gzip member per record, so records"
+                " cannot be addressed by offset; `warcio recompress` rewrites it"
+            )
+            next_offset = 0
+        else:
+            reason = " ".join(str(exc).split())
+            message = f"{warc_file}: not a readable WARC record at offset {next_offset}: {reason}"
         if next_offset == 0:
             raise NotAWarcError(message) from exc
         _report(problems, ReadProblem(warc_file, next_offset, message))
@@ -184,6 +199,15 @@ def _is_http_capture(record: ArcWarcRecord) -> bool:
     )
 
 
+def _kind(record: ArcWarcRecord) -> str:
+    """A record's type, with the URI scheme when it says more (``resource:dns``)."""
+    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+    scheme = uri.split(":", 1)[0].lower() if ":" in uri else ""
+    if scheme and scheme not in ("http", "https"):
+        return f"{record.rec_type}:{scheme}"
+    return record.rec_type
+
+
 def _report(problems: list[ReadProblem] | None, problem: ReadProblem) -> None:
     log.warning(problem.message)
     if problems is not None:
@@ -194,7 +218,8 @@ def read_captures(
     path: Path,
     problems: list[ReadProblem] | None = None,
     payloads: PayloadIndex | None = None,
+    passed_over: Counter[str] | None = None,
 ) -> Iterator[Capture]:
     """Yield the Captures of one WARC file on disk, named by its file name."""
     with path.open("rb") as stream:
-        yield from iter_captures(stream, path.name, problems, payloads, path)
+        yield from iter_captures(stream, path.name, problems, payloads, path, passed_over)
