@@ -187,6 +187,28 @@ def extract(warcs: tuple[Path, ...], corpus_path: Path) -> None:
 
 
 @cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def verify(paths: tuple[Path, ...]) -> None:
+    """Check the structure and both digests of every record in WARC files.
+
+    PATHS are archive directories or WARC files. Each problem is printed
+    with its file, offset and record id; the exit status is 1 when any.
+    """
+    from tearsheet.archive.verify import verify_paths
+
+    reports = verify_paths(list(paths))
+    problems = [problem for report in reports for problem in report.problems]
+    for problem in problems:
+        click.echo(str(problem))
+    records = sum(report.records for report in reports)
+    click.echo(
+        f"{records} records in {len(reports)} files checked: {len(problems)} problems.", err=True
+    )
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
 @click.option(
     "-o",
     "--output",
@@ -223,3 +245,87 @@ def main() -> None:
 
     get_plugin_manager().hook.register_commands(cli=cli)
     cli()
+
+
+# Interchange with the archivists' tools: CDXJ index (pywb) and WACZ package (ReplayWeb.page).
+
+
+def warc_inputs(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Refuse a directory with no WARC files: most likely the wrong directory."""
+    from tearsheet.archive.files import warc_files
+
+    for path in value if isinstance(value, tuple) else (value,):
+        if path.is_dir() and not warc_files([path]):
+            raise click.BadParameter(f"no WARC files in {path}", ctx=ctx, param=param)
+    return value
+
+
+@cli.command("index")
+@click.argument(
+    "paths",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, path_type=Path),
+    callback=warc_inputs,
+)
+@click.option(
+    "-o",
+    "--output",
+    help="CDXJ file to write, or '-' for standard output. "
+    "Default: ARCHIVE_DIR/indexes/index.cdxj for one archive directory, else standard output.",
+)
+def index_command(paths: tuple[Path, ...], output: str | None) -> None:
+    """Write the sorted CDXJ index of WARC files or an archive directory, as pywb reads it."""
+    from tearsheet.archive.cdxj import default_index_path, write_index
+
+    if output == "-":
+        target = None
+    elif output:
+        target = Path(output)
+    else:
+        target = default_index_path(list(paths))
+    report = write_index(list(paths), target or sys.stdout)
+    where = target or "standard output"
+    click.echo(
+        f"Indexed {len(report.files)} WARC files into {where}: {report.lines} records.", err=True
+    )
+    _exit_on_problems(report.problems)
+
+
+@cli.command("wacz")
+@click.argument(
+    "archive_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    callback=warc_inputs,
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The WACZ file to write (name ending in .wacz).",
+)
+@click.option("--title", help="Title of the collection (default: the directory's name).")
+def wacz_command(archive_dir: Path, output: Path, title: str | None) -> None:
+    """Package ARCHIVE_DIR (WARCs, CDXJ index, corpus articles as pages) as a WACZ file."""
+    from tearsheet.archive.wacz import NoCorpusError, write_wacz
+
+    if output.suffix != ".wacz":
+        raise click.BadParameter(f"a WACZ file's name ends in .wacz: {output}", param_hint="'-o'")
+    try:
+        report = write_wacz(archive_dir, output, title)
+    except NoCorpusError as exc:
+        raise click.BadParameter(str(exc), param_hint="'ARCHIVE_DIR'") from exc
+    click.echo(
+        f"Packaged {len(report.warcs)} WARC files, {report.index_lines} index records and "
+        f"{report.pages} pages into {output}.",
+        err=True,
+    )
+    _exit_on_problems(report.problems)
+
+
+def _exit_on_problems(problems: list[Any]) -> None:
+    for problem in problems:
+        click.echo(f"tearsheet: {problem.message}", err=True)
+    if problems:
+        sys.exit(1)

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pluggy
 
+from tearsheet.archive.files import warc_files
 from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
 from tearsheet.processing import Limits, Processor
-
-WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 
 
 @dataclass
@@ -26,20 +25,6 @@ class ExtractReport:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def warc_files(paths: Iterable[Path]) -> list[Path]:
-    """Expand archive directories to their WARC files, in name (= time) order."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            folder = path / "warc" if (path / "warc").is_dir() else path
-            found.extend(
-                sorted(p for p in folder.iterdir() if p.name.lower().endswith(WARC_SUFFIXES))
-            )
-        else:
-            found.append(path)
-    return found
 
 
 def extract_warcs(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 @dataclass
 class RawServer:
     url: str
-    received: dict[str, bytes] = field(default_factory=dict)
+    received: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 def _read_request(conn: socket.socket) -> bytes:
@@ -38,7 +38,7 @@ def _serve_connection(conn: socket.socket, routes: dict[str, bytes], server: Raw
             if not request:
                 return
             path = request.split(b" ", 2)[1].decode("ascii")
-            server.received[path] = request
+            server.received.setdefault(path, []).append(request)
             conn.sendall(routes.get(path, routes["__default__"]))
             if b"connection: close" in routes.get(path, b"").lower():
                 return

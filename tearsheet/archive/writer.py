@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import io
+import logging
 import os
 import socket
 import threading
@@ -20,6 +21,9 @@ from warcio.warcwriter import WARCWriter
 from tearsheet.archive.capture import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse, parse_head
 from tearsheet.archive.reader import capture_from_record
+from tearsheet.archive.verify import cut_truncated_tail
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000_000  # the customary 1 GB WARC file
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -59,10 +63,29 @@ class WarcFileWriter:
         self._warcinfo_id = ""
         self._lock = threading.Lock()
         self._builder = WARCWriter(None, gzip=True, warc_version="1.1")
+        self._recover_interrupted_file()
 
     @property
     def current_path(self) -> Path | None:
         return self._path
+
+    def _recover_interrupted_file(self) -> None:
+        """Cut a record a crash left half-written at the end of our newest file.
+
+        Only this writer's own files are touched; new records go to a new
+        file either way.
+        """
+        ours = sorted(self.directory.glob(f"{self.prefix}-*.warc.gz"))
+        if not ours:
+            return
+        cut_at = cut_truncated_tail(ours[-1])
+        if cut_at is not None:
+            log.warning(
+                "%s: removed a record cut off at offset %d by an interrupted crawl;"
+                " the whole records before it are kept",
+                ours[-1].name,
+                cut_at,
+            )
 
     def write_exchange(
         self,

@@ -10,14 +10,13 @@ from typing import Any
 from tearsheet import __version__
 from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.files import WARC_DIR
 from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Processor
 
 log = logging.getLogger(__name__)
-
-WARC_DIR = "warc"
 
 
 class CrawlSession:
