@@ -2,6 +2,7 @@
 
 import io
 import logging
+import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -159,6 +160,14 @@ def iter_captures(
             if payloads is not None and path is not None and record.rec_type == "response":
                 payloads.remember(digest, path, offset)
             yield replace(capture, warc_offset=offset, warc_length=length)
+        if stream.seekable() and _leftover(stream, next_offset):
+            # warcio ends quietly at a record cut off inside its gzip member.
+            size = os.fstat(stream.fileno()).st_size
+            message = (
+                f"{warc_file}: {size - next_offset} bytes from offset {next_offset} to the end"
+                " are a truncated or unreadable record; the whole records before it were read"
+            )
+            _report(problems, ReadProblem(warc_file, next_offset, message))
     except ArchiveLoadFailed as exc:
         if "non-chunked gzip" in str(exc):
             message = (
@@ -172,8 +181,11 @@ def iter_captures(
         if next_offset == 0:
             raise NotAWarcError(message) from exc
         _report(problems, ReadProblem(warc_file, next_offset, message))
-    except (OSError, EOFError, ValueError) as exc:
-        message = f"{warc_file}: truncated or corrupt data after offset {next_offset}: {exc}"
+    except Exception as exc:  # warcio raises almost anything on garbage bytes
+        message = (
+            f"{warc_file}: corrupt record at offset {next_offset}"
+            f" ({type(exc).__name__}: {exc}); the records before it were read"
+        )
         _report(problems, ReadProblem(warc_file, next_offset, message))
 
 
@@ -197,6 +209,15 @@ def _is_http_capture(record: ArcWarcRecord) -> bool:
         and record.http_headers is not None
         and uri.lower().startswith(("http:", "https:"))
     )
+
+
+def _leftover(stream: BinaryIO, end: int) -> bool:
+    """Whether bytes other than record-separating blank lines follow ``end``."""
+    stream.seek(end)
+    while chunk := stream.read(65536):
+        if chunk.strip(b"\r\n"):
+            return True
+    return False
 
 
 def _kind(record: ArcWarcRecord) -> str:
