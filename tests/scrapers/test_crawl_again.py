@@ -49,3 +49,15 @@ def test_crawling_again_adds_captures_but_no_duplicate_articles(tmp_path: Path) 
         " (select max(fetched_at) from captures c where c.url = articles.url)"
     ).fetchone()[0]
     assert latest == len(urls)  # each article row comes from its URL's newest capture
+    second_run = db.execute(
+        "select record_type, count(*) from captures where status = 200 and url not like"
+        " '%/robots.txt' group by record_type"
+    ).fetchall()
+    # Unchanged pages of the second crawl are revisits of the first crawl's records.
+    assert dict(second_run) == {"response": len(SECTIONS) + 1, "revisit": len(SECTIONS) + 1}
+    rebuilt = tmp_path / "rebuilt.db"
+    assert run_tearsheet("extract", str(tmp_path), "-o", str(rebuilt)).returncode == 0
+    again = sqlite_utils.Database(rebuilt)
+    assert list(again["articles"].rows_where(order_by="url")) == list(
+        db["articles"].rows_where(order_by="url")
+    )
