@@ -7,6 +7,8 @@ when a crawl or an extraction actually runs.
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+from tearsheet.plugins.hookspecs import hookimpl
+
 try:
     __version__ = version("tearsheet")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -15,7 +17,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 if TYPE_CHECKING:
     from tearsheet.article import Article
 
-__all__ = ["Article", "__version__", "extract_html"]
+__all__ = ["Article", "__version__", "extract_html", "hookimpl"]
 
 
 def extract_html(html: bytes | str, url: str | None = None) -> "Article":

@@ -1,6 +1,7 @@
 """The ``tearsheet`` command: thin click commands over the library."""
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from tearsheet import __version__
+from tearsheet.plugins.manager import DISABLE_PLUGINS, PLUGINS_DIR
 
 log = logging.getLogger("tearsheet")
 
@@ -38,8 +40,23 @@ class TearsheetGroup(click.Group):
 
 @click.group(cls=TearsheetGroup)
 @click.version_option(__version__, prog_name="tearsheet")
-def cli() -> None:
-    """Archive the news: crawl into WARC files, extract a searchable corpus."""
+@click.option(
+    "--plugins-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also load single-file plugins (*.py) from this directory.",
+)
+@click.option(
+    "--disable-plugin",
+    multiple=True,
+    metavar="NAME",
+    help="Do not load this plugin, tearsheet's own included (repeatable).",
+)
+def cli(plugins_dir: Path | None, disable_plugin: tuple[str, ...]) -> None:
+    """Archive the news: crawl into WARC files, extract a searchable corpus.
+
+    --plugins-dir and --disable-plugin go before the command; they are read
+    before plugins load, so that plugin commands can be added or left out.
+    """
     set_log_level(logging.WARNING)
 
 
@@ -59,6 +76,15 @@ def http_url(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"not an http(s) URL: {value!r}", ctx=ctx, param=param)
     return list(values)
+
+
+plugin_timeout_option = click.option(
+    "--plugin-timeout",
+    type=click.FloatRange(0),
+    default=30.0,
+    show_default=True,
+    help="Seconds one plugin may spend on one page before it is cut off (0: no limit).",
+)
 
 
 def crawl_options(function: Any) -> Any:
@@ -86,6 +112,7 @@ def crawl_options(function: Any) -> Any:
             help="Start a new WARC file past this many bytes.",
         ),
         click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress too."),
+        plugin_timeout_option,
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -163,12 +190,17 @@ def _run_crawl(options: Any) -> dict[str, Any]:
     required=True,
     help="Corpus database to (re)build, e.g. ARCHIVE_DIR/corpus.db.",
 )
-def extract(warcs: tuple[Path, ...], corpus_path: Path) -> None:
+@plugin_timeout_option
+def extract(warcs: tuple[Path, ...], corpus_path: Path, plugin_timeout: float) -> None:
     """Rebuild a corpus from WARC files (or archive directories) alone."""
     from tearsheet.extraction import extract_warcs
+    from tearsheet.processing import Limits
 
     report = extract_warcs(
-        list(warcs), corpus_path, on_file=lambda path: click.echo(f"reading {path}", err=True)
+        list(warcs),
+        corpus_path,
+        limits=Limits(plugin_timeout=plugin_timeout or None),
+        on_file=lambda path: click.echo(f"reading {path}", err=True),
     )
     counts = report.counts
     click.echo(
@@ -239,11 +271,91 @@ def demo(archive_dir: Path, **limits: Any) -> None:
     )
 
 
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List the plugins that load, tearsheet's own included, with their hooks."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from tearsheet.plugins.manager import get_plugin_manager, loaded, plugin_table
+
+    manager = get_plugin_manager()
+    table = plugin_table(manager)
+    problems = loaded(manager).problems
+    if as_json:
+        click.echo(json.dumps({"plugins": table, "problems": problems}, indent=2))
+        return
+    for row in table:
+        version = f", {row['distribution']} {row['version']}" if row["version"] else ""
+        origin = row["source"] + version
+        click.echo(f"{row['name']} ({origin})")
+        click.echo(f"  hooks: {', '.join(row['hooks'])}")
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "-d",
+    "--directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Where to create the plugin's folder.",
+)
+def plugins_new(name: str, directory: Path) -> None:
+    """Create an installable plugin package NAME with one hook and a passing test."""
+    from tearsheet.plugins.template import PluginNameError, new_plugin
+
+    try:
+        folder = new_plugin(name, directory)
+    except PluginNameError as exc:
+        raise click.BadParameter(str(exc), param_hint="'NAME'") from exc
+    except FileExistsError as exc:
+        raise click.UsageError(f"{exc.filename} exists already") from exc
+    click.echo(f"Created {folder}. Next:")
+    click.echo(f"  pip install -e {folder}        # install it next to tearsheet")
+    click.echo(f"  python -m pytest {folder}      # run its test")
+    click.echo("  tearsheet plugins              # see it listed")
+
+
+GLOBAL_PLUGIN_OPTIONS = {"--plugins-dir": PLUGINS_DIR, "--disable-plugin": DISABLE_PLUGINS}
+
+
+def apply_plugin_options(argv: list[str]) -> None:
+    """Read --plugins-dir and --disable-plugin before plugins load (they add commands)."""
+    disabled: list[str] = []
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        option, has_value, value = argv[index].partition("=")
+        if option in GLOBAL_PLUGIN_OPTIONS and not has_value and index + 1 < len(argv):
+            index += 1
+            value = argv[index]
+        if option == "--plugins-dir":
+            os.environ[PLUGINS_DIR] = value
+        elif option == "--disable-plugin":
+            disabled.append(value)
+        index += 1
+    if disabled:
+        previous = os.environ.get(DISABLE_PLUGINS)
+        os.environ[DISABLE_PLUGINS] = ",".join(filter(None, [previous, *disabled]))
+
+
 def main() -> None:
-    """Console entry point: load plugin commands, then run the group."""
+    """Console entry point: load plugins and their commands, then run the group."""
     from tearsheet.plugins.manager import get_plugin_manager
 
-    get_plugin_manager().hook.register_commands(cli=cli)
+    apply_plugin_options(sys.argv[1:])
+    manager = get_plugin_manager()
+    for impl in manager.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:  # one broken plugin must not take the CLI down
+            log.warning("plugin %r could not add its commands: %s", impl.plugin_name, exc)
     cli()
 
 
@@ -321,6 +433,10 @@ def wacz_command(archive_dir: Path, output: Path, title: str | None) -> None:
         f"{report.pages} pages into {output}.",
         err=True,
     )
+    for warc, kept in report.cut.items():
+        click.echo(
+            f"tearsheet: {warc}: packaged its first {kept} bytes, its readable records", err=True
+        )
     _exit_on_problems(report.problems)
 
 

@@ -9,7 +9,7 @@ import logging
 import re
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,11 +19,13 @@ import pluggy
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.corpus import Corpus
+from tearsheet.plugins.limits import PluginTimeout, time_limit
 from tearsheet.plugins.manager import call_each, get_plugin_manager
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_EXTRACT_BYTES = 10 * 1024 * 1024
+DEFAULT_PLUGIN_TIMEOUT = 30.0  # seconds one plugin call may take on one page
 BINARY_SNIFF_BYTES = 4096
 WORD = re.compile(r"\w{2,}")  # an "article" of only punctuation is no article
 
@@ -52,6 +54,7 @@ class Limits:
     """Guards applied before extraction."""
 
     max_extract_bytes: int = DEFAULT_MAX_EXTRACT_BYTES
+    plugin_timeout: float | None = DEFAULT_PLUGIN_TIMEOUT
 
 
 def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
@@ -86,56 +89,79 @@ def undecodable_bytes(capture: Capture) -> str | None:
     return None
 
 
+class PluginCalls:
+    """Calls each implementation of a hook in turn, as the processing path needs.
+
+    A plugin that raises or runs past the time limit is recorded (plugin,
+    hook, URL, traceback) and skipped; the others still run.
+    """
+
+    def __init__(
+        self, manager: pluggy.PluginManager, report: ErrorReport, timeout: float | None
+    ) -> None:
+        self.manager = manager
+        self.report = report
+        self.timeout = timeout
+
+    def results(
+        self, hook: str, stage: str, arguments: dict[str, Any], capture: Capture | None = None
+    ) -> Iterator[Any]:
+        """Yield each implementation's result; ``arguments`` is read afresh for each call."""
+        url = capture.url if capture else ""
+        for impl, call in call_each(getattr(self.manager.hook, hook), arguments):
+            plugin = impl.plugin_name
+            try:
+                with time_limit(self.timeout):
+                    result = call()
+            except PluginTimeout as exc:
+                message = f"plugin {plugin!r} {exc} in {hook} and was cut off"
+                self.report(
+                    url, stage, "plugin_timeout", message, capture=capture, plugin=plugin, hook=hook
+                )
+                continue
+            except Exception as exc:
+                message = f"plugin {plugin!r} raised in {hook}: {type(exc).__name__}: {exc}"
+                self.report(
+                    url,
+                    stage,
+                    "plugin_error",
+                    message,
+                    capture=capture,
+                    plugin=plugin,
+                    hook=hook,
+                    traceback=traceback.format_exc(),
+                )
+                continue
+            yield result
+
+
 def run_chain(
     capture: Capture,
     manager: pluggy.PluginManager,
     report: ErrorReport,
     corpus: Corpus | None = None,
+    timeout: float | None = DEFAULT_PLUGIN_TIMEOUT,
 ) -> Article | None:
-    """Extract an article from a capture and pass it through every cleaner."""
-    article = _extract(capture, manager, report)
+    """Extract an article from a capture and pass it through every cleaner in turn."""
+    return _chain(capture, PluginCalls(manager, report, timeout), corpus)
+
+
+def _chain(capture: Capture, calls: PluginCalls, corpus: Corpus | None) -> Article | None:
+    article = next(
+        (
+            found
+            for found in calls.results("extract_article", "extract", {"capture": capture}, capture)
+            if found is not None and WORD.search(found.text)
+        ),
+        None,
+    )
     if article is None:
         return None
-    for impl, call in call_each(
-        manager.hook.clean_article, {"article": article, "capture": capture, "corpus": corpus}
-    ):
-        try:
-            cleaned = call()
-        except Exception as exc:
-            _report_exception(report, capture, "clean", impl.plugin_name, "clean_article", exc)
-            continue
+    arguments = {"article": article, "capture": capture, "corpus": corpus}
+    for cleaned in calls.results("clean_article", "clean", arguments, capture):
         if cleaned is not None:
-            article = cleaned
-    return article
-
-
-def _extract(
-    capture: Capture, manager: pluggy.PluginManager, report: ErrorReport
-) -> Article | None:
-    for impl, call in call_each(manager.hook.extract_article, {"capture": capture}):
-        try:
-            article = call()
-        except Exception as exc:
-            _report_exception(report, capture, "extract", impl.plugin_name, "extract_article", exc)
-            continue
-        if article is not None and WORD.search(article.text):
-            return article
-    return None
-
-
-def _report_exception(
-    report: ErrorReport, capture: Capture, stage: str, plugin: str, hook: str, exc: Exception
-) -> None:
-    report(
-        capture.url,
-        stage,
-        "plugin_error",
-        f"plugin {plugin!r} raised in {hook}: {type(exc).__name__}: {exc}",
-        capture=capture,
-        plugin=plugin,
-        hook=hook,
-        traceback=traceback.format_exc(),
-    )
+            arguments["article"] = cleaned
+    return arguments["article"]
 
 
 class Processor:
@@ -153,7 +179,9 @@ class Processor:
         self.limits = limits or Limits()
         self.counts: Counter[str] = Counter()
         self.on_article = on_article
-        self.manager.hook.prepare_corpus(db=corpus.db)
+        self.calls = PluginCalls(self.manager, self.report, self.limits.plugin_timeout)
+        for _ in self.calls.results("prepare_corpus", "prepare", {"db": corpus.db}):
+            pass
 
     def process(self, capture: Capture) -> str:
         """Store the capture and, for an HTML page, its article; return the outcome."""
@@ -181,20 +209,15 @@ class Processor:
         decoding = undecodable_bytes(capture)
         if decoding is not None:
             self.report(capture.url, "extract", "undecodable_bytes", decoding, capture=capture)
-        article = run_chain(capture, self.manager, self.report, self.corpus)
+        article = _chain(capture, self.calls, self.corpus)
         if article is None:
             self.report(
                 capture.url, "extract", "no_article", "no article text found", capture=capture
             )
             return "failed"
         arguments = {"article": article, "capture": capture, "corpus": self.corpus}
-        for impl, call in call_each(self.manager.hook.export_article, arguments):
-            try:
-                call()
-            except Exception as exc:
-                _report_exception(
-                    self.report, capture, "export", impl.plugin_name, "export_article", exc
-                )
+        for _ in self.calls.results("export_article", "export", arguments, capture):
+            pass
         if self.on_article is not None:
             self.on_article(article, capture)
         return "article"

@@ -1,5 +1,6 @@
 """Shared test helpers: running the real ``tearsheet`` command."""
 
+import os
 import subprocess
 import sys
 
@@ -8,10 +9,20 @@ import pytest
 TEARSHEET = [sys.executable, "-m", "tearsheet"]
 
 
-def run_tearsheet(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the CLI in a fresh process, as a user would (Twisted's reactor cannot restart)."""
+def run_tearsheet(
+    *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh process, as a user would (Twisted's reactor cannot restart).
+
+    ``env`` is added to the inherited environment.
+    """
     return subprocess.run(
-        [*TEARSHEET, *args], capture_output=True, text=True, timeout=timeout, check=False
+        [*TEARSHEET, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
     )
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from tearsheet.archive.writer import DEFAULT_MAX_FILE_SIZE
+from tearsheet.processing import DEFAULT_PLUGIN_TIMEOUT
 
 
 @dataclass
@@ -20,6 +21,7 @@ class CrawlOptions:
     max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     user_agent: str | None = None
     log_level: str = "WARNING"
+    plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from tearsheet.archive.files import WARC_DIR
 from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.plugins.manager import get_plugin_manager
-from tearsheet.processing import Processor
+from tearsheet.processing import Limits, Processor
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ class CrawlSession:
     def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
         self.archive_dir = Path(archive_dir)
         self.corpus = Corpus(self.archive_dir / CORPUS_NAME)
-        self.processor = Processor(self.corpus, get_plugin_manager())
+        limits = Limits(plugin_timeout=float(options.get("plugin_timeout") or 0) or None)
+        self.processor = Processor(self.corpus, get_plugin_manager(), limits)
         self.writer = WarcFileWriter(
             self.archive_dir / WARC_DIR,
             info=warcinfo_fields(options, software),
