@@ -1,10 +1,13 @@
 """Running a crawl in this process: Scrapy starts here and nowhere else."""
 
+import logging
 from typing import Any
 
-from tearsheet.plugins.manager import get_plugin_manager
+from tearsheet.plugins.manager import call_each, get_plugin_manager
 from tearsheet.scrapers.options import CrawlOptions
 from tearsheet.scrapers.settings import build_settings
+
+log = logging.getLogger(__name__)
 
 
 class UnknownSpiderError(ValueError):
@@ -18,8 +21,17 @@ def spider_classes() -> dict[str, type]:
     def register(name: str, spider_class: type) -> None:
         found[name] = spider_class
 
-    get_plugin_manager().hook.register_spiders(register=register)
+    _call_guarded("register_spiders", {"register": register})
     return found
+
+
+def _call_guarded(hook: str, arguments: dict[str, Any]) -> None:
+    """Call a start-up hook plugin by plugin; one that raises is named and skipped."""
+    for impl, call in call_each(getattr(get_plugin_manager().hook, hook), arguments):
+        try:
+            call()
+        except Exception as exc:
+            log.warning("plugin %r failed in %s and was skipped: %s", impl.plugin_name, hook, exc)
 
 
 def run_crawl(options: CrawlOptions) -> dict[str, Any]:
@@ -35,7 +47,7 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
         names = ", ".join(sorted(spiders))
         raise UnknownSpiderError(f"unknown spider {options.spider!r} (known: {names})")
     settings = build_settings(options)
-    get_plugin_manager().hook.crawl_settings(settings=settings)
+    _call_guarded("crawl_settings", {"settings": settings})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spiders[options.spider])
     process.crawl(crawler, start_urls=options.start_urls, max_pages=options.max_pages)

@@ -136,6 +136,14 @@ def test_a_raising_and_a_hanging_plugin_leave_the_corpus_complete(tmp_path: Path
                 @hookimpl
                 def export_article(article):
                     raise OSError("the remote store is down")
+
+                @hookimpl
+                def crawl_settings(settings):
+                    raise KeyError("AUTOTHROTTLE")
+
+                @hookimpl
+                def register_spiders(register):
+                    raise RuntimeError("no spiders today")
             """,
             "hanging.py": """
                 import time
@@ -169,6 +177,8 @@ def test_a_raising_and_a_hanging_plugin_leave_the_corpus_complete(tmp_path: Path
         assert (url, "raising", "clean_article", "plugin_error") in found
         assert (url, "raising", "export_article", "plugin_error") in found
         assert (url, "hanging", "clean_article", "plugin_timeout") in found
+    assert "plugin 'raising' failed in crawl_settings" in result.stderr
+    assert "plugin 'raising' failed in register_spiders" in result.stderr
     raised = [e for e in errors if e["kind"] == "plugin_error"]
     assert all("Traceback" in e["traceback"] for e in raised)
 
