@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from tearsheet import __version__
 from tearsheet.plugins.manager import DISABLE_PLUGINS, PLUGINS_DIR
@@ -88,7 +89,7 @@ plugin_timeout_option = click.option(
 
 
 def crawl_options(function: Any) -> Any:
-    """The options shared by ``crawl`` and ``demo``."""
+    """The options shared by ``crawl`` and ``demo``; defaults are CrawlOptions'."""
     decorators = [
         click.option(
             "--depth",
@@ -96,7 +97,7 @@ def crawl_options(function: Any) -> Any:
             type=click.IntRange(0),
             default=3,
             show_default=True,
-            help="How many links deep to follow from a start URL (0: no limit).",
+            help="How many links deep to follow from a start point (0: no limit).",
         ),
         click.option(
             "--max-pages",
@@ -120,47 +121,131 @@ def crawl_options(function: Any) -> Any:
 
 
 @cli.command()
-@click.argument("urls", nargs=-1, required=True, callback=http_url)
+@click.argument("urls", nargs=-1, callback=http_url)
 @click.option(
     "-o",
     "--output",
     "archive_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    required=True,
     help="Archive directory: warc/ files and corpus.db go here.",
+)
+@click.option(
+    "-c",
+    "--config",
+    "crawl_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A crawl file (TOML); options given here override it.",
+)
+@click.option(
+    "--sitemap",
+    "sitemaps",
+    multiple=True,
+    callback=http_url,
+    help="A sitemap (or sitemap index) to take pages from (repeatable).",
+)
+@click.option(
+    "--feed",
+    "feeds",
+    multiple=True,
+    callback=http_url,
+    help="An RSS or Atom feed to take pages from (repeatable).",
+)
+@click.option(
+    "--url-list",
+    "url_lists",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of URLs, one per line (repeatable).",
+)
+@click.option(
+    "--allow",
+    multiple=True,
+    metavar="REGEX",
+    help="Follow only links whose URL matches (repeatable).",
+)
+@click.option(
+    "--deny",
+    multiple=True,
+    metavar="REGEX",
+    help="Never follow links whose URL matches (repeatable).",
 )
 @click.option("--spider", default="site", show_default=True, help="Spider to run.")
 @click.option(
     "--ignore-robots",
-    is_flag=True,
+    "obey_robots",
+    flag_value=False,
+    default=True,
     help="Fetch what robots.txt disallows (only with the site owner's consent).",
 )
-@click.option("--user-agent", help="User-Agent header (default names tearsheet).")
+@click.option("--user-agent", help="User-Agent header (default names tearsheet and --contact).")
+@click.option("--contact", help="An email address or URL site owners can reach you at.")
+@click.option(
+    "--concurrency",
+    "concurrency_per_site",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Requests in flight per site at most.",
+)
+@click.option(
+    "--delay",
+    type=click.FloatRange(0),
+    default=1.0,
+    show_default=True,
+    help="Seconds between requests to one site (AutoThrottle may raise it).",
+)
+@click.option(
+    "--autothrottle/--no-autothrottle",
+    default=True,
+    show_default=True,
+    help="Adapt the delay to each site's response times.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0),
+    default=3,
+    show_default=True,
+    help="Retries of a failed request, with growing pauses; 429/503 Retry-After is honoured.",
+)
 @crawl_options
-def crawl(
-    urls: list[str],
-    archive_dir: Path,
-    spider: str,
-    ignore_robots: bool,
-    user_agent: str | None,
-    **limits: Any,
-) -> None:
-    """Crawl URLS and the pages they link to on their sites into ARCHIVE_DIR."""
+@click.pass_context
+def crawl(ctx: click.Context, crawl_file: Path | None, urls: list[str], **given: Any) -> None:
+    """Crawl URLS (and sitemaps, feeds, URL lists) into an archive directory.
+
+    Links are followed within the sites of the start points. With --config,
+    the crawl file describes the crawl and options given here override it.
+    """
+    from tearsheet.crawlfile import CrawlFileError, load_crawl_file
+    from tearsheet.plugins.manager import use_plugins
     from tearsheet.scrapers.options import CrawlOptions
 
-    options = CrawlOptions(
-        start_urls=urls,
-        archive_dir=archive_dir,
-        spider=spider,
-        obey_robots=not ignore_robots,
-        user_agent=user_agent,
-        **_limits(limits),
-    )
-    _run_crawl(options)
+    settings: dict[str, Any] = {}
+    if crawl_file is not None:
+        try:
+            loaded_file = load_crawl_file(crawl_file)
+        except CrawlFileError as exc:
+            raise click.UsageError(str(exc)) from exc
+        settings.update(loaded_file.options)
+        if loaded_file.plugins is not None:
+            use_plugins(loaded_file.plugins)
+    given["start_urls"] = urls
+    for name, value in given.items():
+        if isinstance(value, (list, tuple)):
+            settings[name] = [*settings.get(name, []), *value]
+        elif name not in settings or ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE:
+            settings[name] = value
+    if not settings.get("archive_dir"):
+        raise click.UsageError("Missing option '-o' / '--output' (or 'output' in the crawl file).")
+    if not any(settings.get(k) for k in ("start_urls", "sitemaps", "feeds", "url_lists")):
+        raise click.UsageError(
+            "nothing to crawl: give URLS, --sitemap, --feed, --url-list or a "
+            "--config with [[sites]]"
+        )
+    _run_crawl(CrawlOptions(**_limits(settings)))
 
 
 def _limits(limits: dict[str, Any]) -> dict[str, Any]:
-    level = "INFO" if limits.pop("verbose") else "WARNING"
+    level = "INFO" if limits.pop("verbose", False) else "WARNING"
     set_log_level(getattr(logging, level))
     return {**limits, "log_level": level}
 
@@ -258,8 +343,15 @@ def demo(archive_dir: Path, **limits: Any) -> None:
 
     with DemoSite() as site:
         click.echo(f"Demo site: {len(site.outlets)} outlets on 127.0.0.1", err=True)
+        # The demo's own loopback site needs no politeness delays.
         options = CrawlOptions(
-            start_urls=site.start_urls, archive_dir=archive_dir, **_limits(limits)
+            start_urls=site.start_urls,
+            archive_dir=archive_dir,
+            delay=0,
+            autothrottle=False,
+            concurrency_per_site=8,
+            contact="the tearsheet demo",
+            **_limits(limits),
         )
         _run_crawl(options)
     datasette = Path(sys.executable).parent / "datasette"

@@ -8,7 +8,9 @@ from tearsheet import __version__
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
-        (["crawl"], "Missing argument 'URLS...'"),
+        (["crawl"], "Missing option '-o'"),
+        (["crawl", "-o", "out"], "nothing to crawl"),
+        (["crawl", "-o", "out", "--sitemap", "sitemap.xml"], "not an http(s) URL: 'sitemap.xml'"),
         (
             ["crawl", "ftp://example.test/", "-o", "out"],
             "not an http(s) URL: 'ftp://example.test/'",
@@ -39,3 +41,23 @@ def test_version_and_help(tearsheet_cli) -> None:
     help_text = tearsheet_cli("--help").stdout
     for command in ("crawl", "extract", "demo"):
         assert command in help_text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[crawl]\ndepht = 2\n", "unknown key 'depht' in [crawl]"),
+        ("[crawl]\ndepth_limit = 'two'\n", "[crawl] depth_limit must be int, not str 'two'"),
+        ("[crawl]\nobey_robots = 1\n", "[crawl] obey_robots must be bool, not int 1"),
+        ("[[sites]]\nstart = 'https://a.example/'\n", "start must be list"),
+        ("[plugins]\ndisable = ['x']\nextra = 1\n", "unknown key 'extra' in [plugins]"),
+        ("output = [\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_crawl_file_is_named_with_its_problem(tearsheet_cli, tmp_path, text, reason) -> None:
+    crawl_file = tmp_path / "crawl.toml"
+    crawl_file.write_text(text)
+    result = tearsheet_cli("crawl", "--config", str(crawl_file), "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"tearsheet: {crawl_file}: ") and reason in line

@@ -163,10 +163,28 @@ def loaded(manager: pluggy.PluginManager) -> Loaded:
     return getattr(manager, "tearsheet_loaded", Loaded())
 
 
-@functools.cache
+_current: pluggy.PluginManager | None = None
+
+
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process-wide manager that commands and crawls use."""
-    return new_plugin_manager()
+    global _current
+    if _current is None:
+        _current = new_plugin_manager()
+    return _current
+
+
+def use_plugins(choice: PluginChoice) -> pluggy.PluginManager:
+    """Reload the process-wide plugins with a crawl file's choice added to the environment's."""
+    global _current
+    base = PluginChoice.from_environment()
+    merged = PluginChoice(
+        only=choice.only if choice.only is not None else base.only,
+        disabled=base.disabled | choice.disabled,
+        plugins_dir=choice.plugins_dir or base.plugins_dir,
+    )
+    _current = new_plugin_manager(merged)
+    return _current
 
 
 def implementations(hook: pluggy.HookCaller) -> list[pluggy.HookImpl]:

@@ -1,6 +1,6 @@
 """What a crawl is asked to do, independent of how Scrapy is configured."""
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +10,40 @@ from tearsheet.processing import DEFAULT_PLUGIN_TIMEOUT
 
 @dataclass
 class CrawlOptions:
-    """The options of one crawl; recorded in the warcinfo record and ``runs``."""
+    """The options of one crawl; recorded in the warcinfo record and ``runs``.
 
-    start_urls: list[str]
+    Every field can be set in a crawl file (``tearsheet crawl --config``)
+    and overridden by the command line.
+    """
+
     archive_dir: Path
+    start_urls: list[str] = field(default_factory=list)
+    sitemaps: list[str] = field(default_factory=list)
+    feeds: list[str] = field(default_factory=list)
+    url_lists: list[Path] = field(default_factory=list)
+    allow: list[str] = field(default_factory=list)
+    deny: list[str] = field(default_factory=list)
     spider: str = "site"
     depth_limit: int = 3
     max_pages: int = 0
     obey_robots: bool = True
-    max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     user_agent: str | None = None
-    log_level: str = "WARNING"
+    contact: str | None = None
+    concurrency_per_site: int = 2
+    delay: float = 1.0
+    autothrottle: bool = True
+    retries: int = 3
+    max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
+    log_level: str = "WARNING"
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["archive_dir"] = str(self.archive_dir)
+        data["url_lists"] = [str(path) for path in self.url_lists]
         return data
+
+    @classmethod
+    def field_types(cls) -> dict[str, Any]:
+        return {f.name: f.type for f in fields(cls)}

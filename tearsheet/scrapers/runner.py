@@ -50,7 +50,7 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
     _call_guarded("crawl_settings", {"settings": settings})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spiders[options.spider])
-    process.crawl(crawler, start_urls=options.start_urls, max_pages=options.max_pages)
+    process.crawl(crawler, options=options.to_dict())
     process.start()
     session = getattr(crawler, "tearsheet_session", None)
     return session.stats if session is not None else {}

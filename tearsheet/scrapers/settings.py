@@ -1,26 +1,50 @@
 """Scrapy settings for a tearsheet crawl, built from CrawlOptions."""
 
+import logging
 from typing import Any
 
 from tearsheet import __version__
 from tearsheet.scrapers.options import CrawlOptions
 
+log = logging.getLogger(__name__)
+
 CAPTURE_MIDDLEWARE = "tearsheet.scrapers.middlewares.WarcCaptureMiddleware"
 CAPTURE_ORDER = 950  # after compression (590) and redirects (600) in response order
 RECORDING_HANDLER = "tearsheet.scrapers.wire.RecordingHTTP11DownloadHandler"
+SCRAPY_RETRY = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
+POLITE_RETRY = "tearsheet.scrapers.politeness.PoliteRetryMiddleware"
 
 
-def default_user_agent() -> str:
-    return f"tearsheet/{__version__} (news archiver; Scrapy)"
+def user_agent(options: CrawlOptions) -> str:
+    """Names tearsheet and, as crawler etiquette asks, how to reach the operator."""
+    if options.user_agent:
+        return options.user_agent
+    contact = f"; +{options.contact}" if options.contact else ""
+    return f"tearsheet/{__version__} (news archiver{contact})"
 
 
 def build_settings(options: CrawlOptions) -> dict[str, Any]:
+    if not options.contact and not options.user_agent:
+        log.warning(
+            "no --contact given: site owners cannot reach you about this crawl;"
+            " set an email address or URL (it goes into the User-Agent)"
+        )
     settings: dict[str, Any] = {
         "BOT_NAME": "tearsheet",
-        "USER_AGENT": options.user_agent or default_user_agent(),
+        "USER_AGENT": user_agent(options),
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DEPTH_LIMIT": options.depth_limit,
-        "DOWNLOADER_MIDDLEWARES": {CAPTURE_MIDDLEWARE: CAPTURE_ORDER},
+        "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency_per_site,
+        "DOWNLOAD_DELAY": options.delay,
+        "AUTOTHROTTLE_ENABLED": options.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(options.delay, 1.0),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(options.concurrency_per_site),
+        "RETRY_TIMES": options.retries,
+        "DOWNLOADER_MIDDLEWARES": {
+            CAPTURE_MIDDLEWARE: CAPTURE_ORDER,
+            SCRAPY_RETRY: None,
+            POLITE_RETRY: 550,
+        },
         "DOWNLOAD_HANDLERS": {"http": RECORDING_HANDLER, "https": RECORDING_HANDLER},
         "DOWNLOAD_TIMEOUT": 30,
         "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,

@@ -1,6 +1,7 @@
 """The site spider: start URLs, then every link within their sites."""
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,33 +51,44 @@ def site_of(url: str) -> str:
 
 
 class SiteSpider(Spider):
-    """Fetches the start URLs and follows links that stay on their sites."""
+    """Fetches the start points and follows links that stay on their sites."""
 
     name = "site"
 
-    def __init__(
-        self, start_urls: list[str], *args: Any, max_pages: int = 0, **kwargs: Any
-    ) -> None:
+    def __init__(self, options: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.start_urls = list(start_urls)
-        self.sites = {site_of(url) for url in self.start_urls}
+        self.options = options
+        self.start_urls = list(options.get("start_urls", []))
+        self.allow = [re.compile(pattern) for pattern in options.get("allow", [])]
+        self.deny = [re.compile(pattern) for pattern in options.get("deny", [])]
+        self.max_pages = int(options.get("max_pages") or 0)
         self.links = LinkExtractor()
-        self.max_pages = max_pages
         self.scheduled: set[str] = set()
+        self.sites = {site_of(url) for url in self.start_urls}
 
     async def start(self) -> AsyncIterator[Request]:
         for url in self.start_urls:
-            request = self.page_request(url)
+            request = self.page_request(url, check_rules=False)
             if request is not None:
                 yield request
 
-    def page_request(self, url: str) -> Request | None:
-        """A request for a page not yet scheduled, within the page limit.
+    def wanted(self, url: str) -> bool:
+        """On one of the crawl's sites, allowed and not denied by the URL rules."""
+        if site_of(url) not in self.sites:
+            return False
+        if self.allow and not any(pattern.search(url) for pattern in self.allow):
+            return False
+        return not any(pattern.search(url) for pattern in self.deny)
+
+    def page_request(self, url: str, check_rules: bool = True) -> Request | None:
+        """A request for a page not yet scheduled, within the rules and the page limit.
 
         The limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT, which
         lets every request already queued run after the limit is reached.
         """
-        if url in self.scheduled or (self.max_pages and len(self.scheduled) >= self.max_pages):
+        if url in self.scheduled or (check_rules and not self.wanted(url)):
+            return None
+        if self.max_pages and len(self.scheduled) >= self.max_pages:
             return None
         self.scheduled.add(url)
         return Request(url, callback=self.parse, errback=self.failed)
@@ -89,10 +101,9 @@ class SiteSpider(Spider):
             )
             return
         for link in self.links.extract_links(response):
-            if site_of(link.url) in self.sites:
-                request = self.page_request(link.url)
-                if request is not None:
-                    yield request
+            request = self.page_request(link.url)
+            if request is not None:
+                yield request
 
     def failed(self, failure: Failure) -> None:
         """Record a request that ended without a page to parse."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import run_tearsheet
+from conftest import FAST_CRAWL, run_tearsheet
 from servers import Route, html_page, serve
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -53,7 +53,7 @@ def crawled_site(tmp_path_factory: pytest.TempPathFactory) -> CrawledSite:
     routes = news_routes()
     with serve(routes) as server:
         result = run_tearsheet(
-            "crawl", f"{server.url}/", "-o", str(archive), "--max-warc-size", "1024"
+            "crawl", *FAST_CRAWL, f"{server.url}/", "-o", str(archive), "--max-warc-size", "1024"
         )
     assert result.returncode == 0, result.stderr
     return CrawledSite(archive, server.url, routes)

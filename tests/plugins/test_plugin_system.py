@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import run_tearsheet
+from conftest import FAST_CRAWL, run_tearsheet
 from servers import Route, html_page, serve
 
 from tearsheet.plugins.docs import hook_reference
@@ -104,6 +104,7 @@ def test_the_example_plugins_run_in_a_real_crawl(tmp_path: Path) -> None:
             "--disable-plugin",
             "trafilatura_extractor",
             "crawl",
+            *FAST_CRAWL,
             f"{server.url}/",
             "-o",
             str(archive),
@@ -161,6 +162,7 @@ def test_a_raising_and_a_hanging_plugin_leave_the_corpus_complete(tmp_path: Path
             "--plugins-dir",
             str(plugins),
             "crawl",
+            *FAST_CRAWL,
             f"{server.url}/",
             "-o",
             str(archive),
@@ -225,7 +227,9 @@ def test_a_new_plugin_installs_as_its_own_distribution_and_runs_in_a_crawl(
 
     archive = tmp_path / "archive"
     with serve(site()) as server:
-        result = run_tearsheet("crawl", f"{server.url}/", "-o", str(archive), env=installed)
+        result = run_tearsheet(
+            "crawl", *FAST_CRAWL, f"{server.url}/", "-o", str(archive), env=installed
+        )
     assert result.returncode == 0, result.stderr
     texts = [row["text"] for row in sqlite_utils.Database(archive / "corpus.db")["articles"].rows]
     market = [t for t in texts if "night market" in t]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from conftest import FAST_CRAWL, run_tearsheet
 from servers import Route, html_page, serve
 from warcio.archiveiterator import ArchiveIterator
 
@@ -84,22 +85,15 @@ def warc_records(archive: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def crawl(tmp_path_factory, tearsheet_module_cli):
+def crawl(tmp_path_factory):
     archive = tmp_path_factory.mktemp("crawl") / "archive"
     with serve(site_routes()) as server:
         dead = f"http://127.0.0.1:{closed_port()}/"
-        result = tearsheet_module_cli(
-            "crawl", f"{server.url}/", dead, "-o", str(archive), "--depth", "2"
+        result = run_tearsheet(
+            "crawl", *FAST_CRAWL, f"{server.url}/", dead, "-o", str(archive), "--depth", "2"
         )
         requested = list(server.requests)
     return archive, server.url, requested, result
-
-
-@pytest.fixture(scope="module")
-def tearsheet_module_cli():
-    from conftest import run_tearsheet
-
-    return run_tearsheet
 
 
 def corpus(archive: Path) -> sqlite_utils.Database:
@@ -209,8 +203,6 @@ def test_the_run_is_recorded(crawl) -> None:
 
 
 def test_extract_rebuilds_the_same_corpus_from_the_warcs_alone(crawl, tmp_path) -> None:
-    from conftest import run_tearsheet
-
     archive = crawl[0]
     rebuilt = tmp_path / "rebuilt.db"
     for _ in range(2):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import run_tearsheet
+from conftest import FAST_CRAWL, run_tearsheet
 from servers import Route, html_page, serve
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,9 @@ def routes() -> dict[str, Route]:
 
 def test_max_pages_stops_the_crawl_early(tmp_path: Path) -> None:
     with serve(routes()) as server:
-        result = run_tearsheet("crawl", f"{server.url}/", "-o", str(tmp_path), "--max-pages", "3")
+        result = run_tearsheet(
+            "crawl", *FAST_CRAWL, f"{server.url}/", "-o", str(tmp_path), "--max-pages", "3"
+        )
         fetched = [path for path in server.requests if path != "/robots.txt"]
     assert result.returncode == 0, result.stderr
     assert len(fetched) == 3
@@ -36,7 +38,7 @@ def test_max_pages_stops_the_crawl_early(tmp_path: Path) -> None:
 def test_crawling_again_adds_captures_but_no_duplicate_articles(tmp_path: Path) -> None:
     with serve(routes()) as server:
         for _ in range(2):
-            result = run_tearsheet("crawl", f"{server.url}/", "-o", str(tmp_path))
+            result = run_tearsheet("crawl", *FAST_CRAWL, f"{server.url}/", "-o", str(tmp_path))
             assert result.returncode == 0, result.stderr
     db = sqlite_utils.Database(tmp_path / "corpus.db")
     urls = [row["url"] for row in db["articles"].rows]
