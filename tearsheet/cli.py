@@ -130,6 +130,12 @@ def crawl_options(function: Any) -> Any:
     help="Archive directory: warc/ files and corpus.db go here.",
 )
 @click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Continue the stopped crawl of this archive directory, with its options.",
+)
+@click.option(
     "-c",
     "--config",
     "crawl_file",
@@ -209,7 +215,13 @@ def crawl_options(function: Any) -> Any:
 )
 @crawl_options
 @click.pass_context
-def crawl(ctx: click.Context, crawl_file: Path | None, urls: list[str], **given: Any) -> None:
+def crawl(
+    ctx: click.Context,
+    resume_dir: Path | None,
+    crawl_file: Path | None,
+    urls: list[str],
+    **given: Any,
+) -> None:
     """Crawl URLS (and sitemaps, feeds, URL lists) into an archive directory.
 
     Links are followed within the sites of the start points. With --config,
@@ -220,6 +232,19 @@ def crawl(ctx: click.Context, crawl_file: Path | None, urls: list[str], **given:
     from tearsheet.scrapers.options import CrawlOptions
 
     settings: dict[str, Any] = {}
+    if resume_dir is not None:
+        from tearsheet.scrapers.frontier import saved_options
+
+        saved = saved_options(resume_dir)
+        if saved is None:
+            raise click.UsageError(f"{resume_dir} holds no crawl to resume (no frontier.db)")
+        saved.pop("log_level", None)
+        settings.update(
+            saved,
+            archive_dir=resume_dir,
+            resume=True,
+            url_lists=[Path(p) for p in saved.get("url_lists", [])],
+        )
     if crawl_file is not None:
         try:
             loaded_file = load_crawl_file(crawl_file)
@@ -236,7 +261,9 @@ def crawl(ctx: click.Context, crawl_file: Path | None, urls: list[str], **given:
             settings[name] = value
     if not settings.get("archive_dir"):
         raise click.UsageError("Missing option '-o' / '--output' (or 'output' in the crawl file).")
-    if not any(settings.get(k) for k in ("start_urls", "sitemaps", "feeds", "url_lists")):
+    if not resume_dir and not any(
+        settings.get(k) for k in ("start_urls", "sitemaps", "feeds", "url_lists")
+    ):
         raise click.UsageError(
             "nothing to crawl: give URLS, --sitemap, --feed, --url-list or a "
             "--config with [[sites]]"

@@ -36,6 +36,7 @@ class CrawlOptions:
     max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
     log_level: str = "WARNING"
+    resume: bool = False
     extra_settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

@@ -7,14 +7,18 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from warcio.archiveiterator import ArchiveIterator
+
 from tearsheet import __version__
 from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
+from tearsheet.archive.reader import capture_from_record
 from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Limits, Processor
+from tearsheet.scrapers.frontier import Frontier
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,8 @@ class CrawlSession:
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
         self.run_id = self.corpus.start_run("crawl", options)
+        self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
+        self.frontier.save_options(options)
         self.fetched = 0
 
     def archive(
@@ -62,6 +68,13 @@ class CrawlSession:
             self.processor.counts["errors"] += 1
         return capture
 
+    def read_capture(self, warc_file: str, offset: int) -> Capture:
+        """The capture archived at ``offset`` of one of this archive's WARC files."""
+        with (self.archive_dir / WARC_DIR / warc_file).open("rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            return capture_from_record(record, warc_file, offset, 0)
+
     def fetch_failed(self, url: str, kind: str, message: str) -> None:
         """A request that got no usable response: an errors row and a log line."""
         self.processor.report(url, "fetch", kind, message)
@@ -72,6 +85,7 @@ class CrawlSession:
 
     def close(self) -> None:
         self.writer.close()
+        self.frontier.close()
         self.corpus.finish_run(self.run_id, self.stats)
         self.corpus.close()
 

@@ -8,11 +8,13 @@ from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import Headers, HtmlResponse, Response
 from scrapy.linkextractors import LinkExtractor
+from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from tearsheet.scrapers.frontier import Frontier, Page
 from tearsheet.scrapers.middlewares import session_of
 
 log = logging.getLogger(__name__)
@@ -50,8 +52,16 @@ def site_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+PAGE_KEY = "tearsheet_page"  # request.meta: the frontier URL a request (or redirect) serves
+
+
 class SiteSpider(Spider):
-    """Fetches the start points and follows links that stay on their sites."""
+    """Fetches the start points and follows links that stay on their sites.
+
+    Every page goes through the crawl's frontier, so a stopped crawl resumes
+    where it was: queued pages are fetched, archived pages whose links were
+    not yet taken are parsed from their WARC record, done pages are skipped.
+    """
 
     name = "site"
 
@@ -62,15 +72,42 @@ class SiteSpider(Spider):
         self.allow = [re.compile(pattern) for pattern in options.get("allow", [])]
         self.deny = [re.compile(pattern) for pattern in options.get("deny", [])]
         self.max_pages = int(options.get("max_pages") or 0)
+        self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
-        self.scheduled: set[str] = set()
         self.sites = {site_of(url) for url in self.start_urls}
 
+    @property
+    def frontier(self) -> Frontier:
+        return session_of(self.crawler).frontier
+
     async def start(self) -> AsyncIterator[Request]:
+        if self.options.get("resume"):
+            for page in self.frontier.in_state("archived"):
+                for request in self.parse(self.archived_response(page)):
+                    yield request
+            for page in self.frontier.in_state("queued"):
+                yield self.request_for(page.url, page.depth)
+            return
         for url in self.start_urls:
-            request = self.page_request(url, check_rules=False)
+            request = self.page_request(url, depth=0, check_rules=False)
             if request is not None:
                 yield request
+
+    def archived_response(self, page: Page) -> Response:
+        """A page archived before the crawl stopped, read back to take its links."""
+        capture = session_of(self.crawler).read_capture(page.warc_file, page.warc_offset)
+        request = Request(page.url, meta={PAGE_KEY: page.url, "depth": page.depth})
+        headers = [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in capture.headers
+        ]
+        response_class = responsetypes.from_args(headers=Headers(headers), url=capture.url)
+        return response_class(
+            url=capture.url,
+            status=capture.status,
+            headers=headers,
+            body=capture.body,
+            request=request,
+        )
 
     def wanted(self, url: str) -> bool:
         """On one of the crawl's sites, allowed and not denied by the URL rules."""
@@ -80,35 +117,52 @@ class SiteSpider(Spider):
             return False
         return not any(pattern.search(url) for pattern in self.deny)
 
-    def page_request(self, url: str, check_rules: bool = True) -> Request | None:
-        """A request for a page not yet scheduled, within the rules and the page limit.
+    def page_request(self, url: str, depth: int, check_rules: bool = True) -> Request | None:
+        """A request for a page new to this crawl, within the rules and the limits.
 
-        The limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT, which
-        lets every request already queued run after the limit is reached.
+        The page limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT,
+        which lets every request already queued run after the limit.
         """
-        if url in self.scheduled or (check_rules and not self.wanted(url)):
+        if check_rules and not self.wanted(url):
             return None
-        if self.max_pages and len(self.scheduled) >= self.max_pages:
+        if self.depth_limit and depth > self.depth_limit:
             return None
-        self.scheduled.add(url)
-        return Request(url, callback=self.parse, errback=self.failed)
+        if self.max_pages and self.frontier.count() >= self.max_pages:
+            return None
+        if not self.frontier.add(url, depth):
+            return None
+        return self.request_for(url, depth)
+
+    def request_for(self, url: str, depth: int) -> Request:
+        return Request(
+            url,
+            callback=self.parse,
+            errback=self.failed,
+            meta={PAGE_KEY: url, "depth": depth},
+            dont_filter=True,  # the frontier decides what is new
+        )
 
     def parse(self, response: Response) -> Iterator[Request]:
+        page = response.meta.get(PAGE_KEY, response.url)
         if not isinstance(response, HtmlResponse):
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
             session_of(self.crawler).fetch_failed(
                 response.url, "not_html", f"not an HTML page (Content-Type: {content_type or '-'})"
             )
-            return
-        for link in self.links.extract_links(response):
-            request = self.page_request(link.url)
-            if request is not None:
-                yield request
+        else:
+            depth = int(response.meta.get("depth", 0)) + 1
+            for link in self.links.extract_links(response):
+                request = self.page_request(link.url, depth)
+                if request is not None:
+                    yield request
+        self.frontier.done(page)
 
     def failed(self, failure: Failure) -> None:
         """Record a request that ended without a page to parse."""
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "?"
+        if request is not None:
+            self.frontier.done(request.meta.get(PAGE_KEY, url))
         if failure.check(HttpError):
             response = failure.value.response
             kind, message = f"http_{response.status}", f"HTTP status {response.status}"

@@ -1,0 +1,95 @@
+"""The crawl's to-do list on disk, so a stopped crawl can resume.
+
+Each page the spider schedules is a row: ``queued`` when found,
+``archived`` once its final response is in a WARC file (with where), and
+``done`` once its links were taken. Rows are written as they change, in WAL
+mode, so even a crawl killed with SIGKILL leaves an exact list behind.
+"""
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FRONTIER_NAME = "frontier.db"
+SCHEMA = """
+create table if not exists pages (
+    url text primary key,
+    depth integer not null,
+    state text not null default 'queued',
+    warc_file text,
+    warc_offset integer
+);
+create table if not exists meta (key text primary key, value text);
+"""
+
+
+@dataclass
+class Page:
+    url: str
+    depth: int
+    warc_file: str | None = None
+    warc_offset: int | None = None
+
+
+class Frontier:
+    """Pages found, archived and done by one crawl of an archive directory."""
+
+    def __init__(self, archive_dir: Path, resume: bool) -> None:
+        self.path = Path(archive_dir) / FRONTIER_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        self.db.execute("pragma journal_mode=wal")
+        self.db.execute("pragma synchronous=normal")
+        self.db.executescript(SCHEMA)
+        if not resume:  # a new crawl (a revisit, say) starts from an empty list
+            self.db.execute("delete from pages")
+
+    def add(self, url: str, depth: int) -> bool:
+        """Queue a page; False when this crawl has it already."""
+        cursor = self.db.execute(
+            "insert or ignore into pages (url, depth) values (?, ?)", [url, depth]
+        )
+        return cursor.rowcount == 1
+
+    def archived(self, url: str, warc_file: str, warc_offset: int) -> None:
+        self.db.execute(
+            "update pages set state = 'archived', warc_file = ?, warc_offset = ?"
+            " where url = ? and state = 'queued'",
+            [warc_file, warc_offset, url],
+        )
+
+    def done(self, url: str) -> None:
+        self.db.execute("update pages set state = 'done' where url = ?", [url])
+
+    def count(self) -> int:
+        return self.db.execute("select count(*) from pages").fetchone()[0]
+
+    def in_state(self, state: str) -> list[Page]:
+        rows = self.db.execute(
+            "select url, depth, warc_file, warc_offset from pages where state = ? order by rowid",
+            [state],
+        )
+        return [Page(*row) for row in rows]
+
+    def save_options(self, options: dict[str, Any]) -> None:
+        self.db.execute(
+            "insert or replace into meta values ('options', ?)", [json.dumps(options, default=str)]
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def saved_options(archive_dir: Path) -> dict[str, Any] | None:
+    """The options of the last crawl into ``archive_dir``, or None if it has none."""
+    path = Path(archive_dir) / FRONTIER_NAME
+    if not path.exists():
+        return None
+    with sqlite3.connect(str(path)) as db:
+        try:
+            row = db.execute("select value from meta where key = 'options'").fetchone()
+        except sqlite3.OperationalError:
+            return None
+    return json.loads(row[0]) if row else None

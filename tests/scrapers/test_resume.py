@@ -1,0 +1,102 @@
+"""A crawl killed with SIGKILL resumes: every page archived exactly once, nothing lost."""
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from conftest import FAST_CRAWL, TEARSHEET, run_tearsheet
+from servers import html_page
+
+pytestmark = pytest.mark.slow
+
+SECTIONS = [f"/section/{s}/" for s in range(4)]
+STORIES = {s: [f"/section/{s}/story-{n}.html" for n in range(8)] for s in range(4)}
+
+
+class SlowSite(BaseHTTPRequestHandler):
+    """Home → sections → stories, each answer a little slow, so the kill lands mid-crawl."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802
+        time.sleep(0.05)
+        if self.path == "/":
+            body = html_page("Gazette", ["Sections."], SECTIONS)
+        elif self.path in SECTIONS:
+            section = int(self.path.split("/")[2])
+            body = html_page(f"Section {section}", ["Stories."], STORIES[section])
+        elif any(self.path in stories for stories in STORIES.values()):
+            body = html_page(self.path, [f"Report {self.path} on the tide tables."] * 3)
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def wait_for_captures(corpus: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if corpus.exists():
+            try:
+                if sqlite_utils.Database(corpus)["captures"].count >= count:
+                    return
+            except Exception:  # the crawl is still creating its tables
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"no {count} captures within {timeout} s")
+
+
+def test_a_killed_crawl_resumes_with_every_page_archived_once(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    archive = tmp_path / "archive"
+    try:
+        crawl = subprocess.Popen(
+            [*TEARSHEET, "crawl", *FAST_CRAWL, url, "-o", str(archive), "--concurrency", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_captures(archive / "corpus.db", 6)  # some pages archived, not all 37
+        os.kill(crawl.pid, signal.SIGKILL)
+        crawl.wait()
+        before = sqlite_utils.Database(archive / "corpus.db")["captures"].count
+        assert 0 < before < 38, "the kill should land mid-crawl"
+        resumed = run_tearsheet("crawl", "--resume", str(archive))
+        assert resumed.returncode == 0, resumed.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+    db = sqlite_utils.Database(archive / "corpus.db")
+    pages = Counter(row["url"] for row in db["captures"].rows_where("status = 200"))
+    expected = {url, *(url[:-1] + p for p in SECTIONS)}
+    expected |= {url[:-1] + p for stories in STORIES.values() for p in stories}
+    assert set(pages) - {url + "robots.txt"} == expected
+    assert all(count == 1 for page, count in pages.items() if page in expected)
+    verify = run_tearsheet("verify", str(archive))
+    assert verify.returncode == 0, verify.stdout
+    assert {row["url"] for row in db["articles"].rows} >= {
+        url[:-1] + p for stories in STORIES.values() for p in stories
+    }
+
+
+def test_resume_without_a_stopped_crawl_says_so(tmp_path: Path) -> None:
+    result = run_tearsheet("crawl", "--resume", str(tmp_path))
+    assert result.returncode == 2
+    assert "holds no crawl to resume" in result.stderr
