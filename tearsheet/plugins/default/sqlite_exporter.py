@@ -9,27 +9,39 @@ from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.plugins import hookimpl
 
+COLUMNS = {
+    "url": str,
+    "title": str,
+    "authors": str,
+    "editors": str,
+    "sources": str,
+    "published": str,
+    "language": str,
+    "site": str,
+    "description": str,
+    "canonical_url": str,
+    "text": str,
+    "capture": str,
+}
+
 
 @hookimpl
 def prepare_corpus(db: sqlite_utils.Database) -> None:
     if db["articles"].exists():
+        _add_missing_columns(db["articles"])
         return
     db["articles"].create(
-        {
-            "url": str,
-            "title": str,
-            "authors": str,
-            "published": str,
-            "language": str,
-            "site": str,
-            "description": str,
-            "text": str,
-            "capture": str,
-        },
-        pk="url",
-        foreign_keys=[("capture", "captures", "warc_record_id")],
+        COLUMNS, pk="url", foreign_keys=[("capture", "captures", "warc_record_id")]
     )
     db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+
+
+def _add_missing_columns(table: sqlite_utils.db.Table) -> None:
+    """A corpus written by an older tearsheet gains the columns added since."""
+    present = set(table.columns_dict)
+    for name, kind in COLUMNS.items():
+        if name not in present:
+            table.add_column(name, kind)
 
 
 @hookimpl
@@ -43,10 +55,13 @@ def export_article(article: Article, capture: Capture, corpus: Any) -> None:
             "url": article.url,
             "title": article.title,
             "authors": json.dumps(article.authors, ensure_ascii=False),
+            "editors": json.dumps(article.editors, ensure_ascii=False),
+            "sources": json.dumps(article.sources, ensure_ascii=False),
             "published": article.published,
             "language": article.language,
             "site": article.site,
             "description": article.description,
+            "canonical_url": article.canonical_url,
             "text": article.text,
             "capture": capture.warc_record_id,
         },

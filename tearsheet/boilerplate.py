@@ -1,0 +1,270 @@
+"""Site-template learning: text that recurs in the same place across a site's pages.
+
+A site's template (its footer blurb, its standards line, the labels of its
+comment form) shows on page after page, in the same place of the layout; a
+story's paragraphs show on one page. So we count, per site, on how many
+distinct pages each block occurs, a block being its normalised text *and*
+its place (``layout_path``), and a block seen on ``MIN_PAGES`` pages or
+more is template.
+
+The place matters: a story's first paragraph is often repeated as its
+teaser on the home page, the section page and under other stories, so its
+text alone recurs, but in teaser boxes; in the story's own body it sits
+somewhere else and is not taken for template.
+
+The rule is per site on purpose: a quote that several outlets carry is
+counted once per outlet and never becomes template, and a block repeated
+inside one page counts once. Counts only grow as pages are added and do not
+depend on the order pages come in, so a crawl and ``tearsheet extract`` over
+the same WARC files learn the same blocks.
+
+Tables (created on first use, safe inside a transaction):
+
+- ``boilerplate``: the learned template, one row per block that reached
+  ``MIN_PAGES``: ``site``, ``path``, ``block`` (normalised text), ``pages``.
+- ``boilerplate_counts``: ``site``, ``digest`` (64-bit hash of path and
+  text), ``pages``, for every block seen, so the corpus does not store each
+  article's text a second time.
+- ``boilerplate_pages``: ``site``, ``url`` of each page learned from, so a
+  page crawled twice counts once.
+
+Use: ``learn_capture(db, capture)`` for every archived response (or
+``learn_page(db, site_of(url), url, page_blocks(html))``), then
+``learned_blocks(db, site)``.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import sqlite_utils
+from lxml import etree
+from lxml.html import HtmlElement
+
+from tearsheet.archive import Capture
+
+MIN_PAGES = 3
+MIN_WORDS = 3
+MAX_CHARS = 2000
+WORD = re.compile(r"\w+")
+DIGIT = re.compile(r"\d")
+SILENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "svg"})
+INLINE_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "bdi",
+        "bdo",
+        "cite",
+        "code",
+        "data",
+        "dfn",
+        "em",
+        "font",
+        "i",
+        "kbd",
+        "mark",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+        "var",
+        "del",
+        "ins",
+        "label",
+    ]
+)
+SCHEMA = (
+    "create table if not exists boilerplate (site text not null, path text not null,"
+    " block text not null, pages integer not null, primary key (site, path, block))",
+    "create table if not exists boilerplate_counts (site text not null,"
+    " digest integer not null, pages integer not null, primary key (site, digest)) without rowid",
+    "create table if not exists boilerplate_pages (site text not null, url text not null,"
+    " primary key (site, url)) without rowid",
+)
+
+# A block as counted: (layout path, normalised text).
+TemplateBlock = tuple[str, str]
+
+
+def site_of(url: str) -> str:
+    """The site a page belongs to: ``scheme://host[:port]``, lower-case."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def normalise(text: str) -> str:
+    """A block's words in lower case, so spacing and punctuation do not split a count."""
+    return " ".join(WORD.findall(text.lower()))
+
+
+def describe(element: HtmlElement) -> str:
+    """An element's stable look: its tag, first class and id that carry no number.
+
+    Numbers mark one page (``post-10234``, ``comment-7``), and later class
+    names often name the story's category or tags, so neither is part of
+    the layout.
+    """
+    tag = element.tag if isinstance(element.tag, str) else "?"
+    first_class = next(
+        (name for name in (element.get("class") or "").split() if not DIGIT.search(name)), ""
+    )
+    identifier = (element.get("id") or "").strip()
+    return (
+        tag
+        + (f".{first_class}" if first_class else "")
+        + (f"#{identifier}" if identifier and not DIGIT.search(identifier) else "")
+    ).lower()
+
+
+def layout_path(element: HtmlElement, known: dict[HtmlElement, str] | None = None) -> str:
+    """Where a line sits in the layout: its block element and their ancestors under <body>.
+
+    Inline elements (a link, a span) are skipped, so a line has the path of
+    the paragraph or box that holds it. ``known`` keeps the paths already
+    worked out, for the many lines of one page that share their ancestors.
+    """
+    known = {} if known is None else known
+    chain = []
+    top: HtmlElement | None = element
+    while top is not None and top.tag not in ("body", "html") and top not in known:
+        chain.append(top)
+        top = top.getparent()
+    path = known.get(top, "") if top is not None else ""
+    for ancestor in reversed(chain):
+        if ancestor.tag not in INLINE_TAGS:
+            path = f"{path} {describe(ancestor)}".lstrip()
+        known[ancestor] = path
+    return path
+
+
+def page_blocks(page: str | HtmlElement) -> set[TemplateBlock]:
+    """The page's visible lines, each with its layout path, normalised.
+
+    A line is the text between block elements and line breaks. Cheap on
+    purpose (one lxml walk, no extraction): learning reads every page.
+    Lines shorter than ``MIN_WORDS`` words or longer than ``MAX_CHARS``
+    characters are left out: too common to mean template, or too long to be
+    one.
+    """
+    if isinstance(page, str):
+        from trafilatura.utils import load_html
+
+        page = load_html(page)
+        if page is None:
+            return set()
+    root = page.find("body")
+    root = page if root is None else root
+    blocks: set[TemplateBlock] = set()
+    line: list[str] = []
+    paths = [""]
+    silent = 0
+
+    def flush() -> None:
+        text = normalise(" ".join(line))
+        line.clear()
+        if text.count(" ") + 1 >= MIN_WORDS and len(text) <= MAX_CHARS:
+            blocks.add((paths[-1], text))
+
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag if isinstance(element.tag, str) else ""
+        breaks = bool(tag) and tag not in INLINE_TAGS and element is not root
+        if event == "start":
+            silent += tag in SILENT_TAGS or not tag
+            if breaks:
+                flush()
+                paths.append(f"{paths[-1]} {describe(element)}".lstrip())
+            if not silent and element.text:
+                line.append(element.text)
+        else:
+            silent -= tag in SILENT_TAGS or not tag
+            if breaks:
+                flush()
+                paths.pop()
+            if not silent and element.tail and element is not root:
+                line.append(element.tail)
+    flush()
+    return blocks
+
+
+def create_tables(db: sqlite_utils.Database) -> None:
+    """Idempotent, and safe inside a transaction (no implicit commit)."""
+    for statement in SCHEMA:
+        db.execute(statement)
+
+
+def learn_page(
+    db: sqlite_utils.Database, site: str, url: str, blocks: Iterable[TemplateBlock]
+) -> bool:
+    """Count a page's blocks for its site; False when this page was already counted."""
+    create_tables(db)
+    added = db.execute(
+        "insert into boilerplate_pages (site, url) values (?, ?) on conflict do nothing",
+        [site, url],
+    )
+    if added.rowcount == 0:
+        return False
+    by_digest = {_digest(block): block for block in blocks}
+    db.conn.executemany(
+        "insert into boilerplate_counts (site, digest, pages) values (?, ?, 1)"
+        " on conflict (site, digest) do update set pages = pages + 1",
+        [(site, digest) for digest in by_digest],
+    )
+    reached = [
+        (site, *by_digest[digest], pages)
+        for digest, pages in _counts(db, site, list(by_digest))
+        if pages >= MIN_PAGES
+    ]
+    db.conn.executemany(
+        "insert into boilerplate (site, path, block, pages) values (?, ?, ?, ?)"
+        " on conflict (site, path, block) do update set pages = excluded.pages",
+        reached,
+    )
+    return True
+
+
+def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:
+    """Learn from one archived response if it is an HTML page; True if it was counted."""
+    if not 200 <= capture.status < 300 or not capture.is_html or not capture.body.strip():
+        return False
+    return learn_page(db, site_of(capture.url), capture.url, page_blocks(capture.text))
+
+
+def learned_blocks(db: sqlite_utils.Database, site: str) -> set[TemplateBlock]:
+    """The site's template: (layout path, normalised text) of each learned block."""
+    if not db["boilerplate"].exists():
+        return set()
+    rows = db.execute(
+        "select path, block from boilerplate where site = ? and pages >= ?", [site, MIN_PAGES]
+    )
+    return {(path, block) for path, block in rows}
+
+
+def _digest(block: TemplateBlock) -> int:
+    key = "\n".join(block).encode("utf-8")
+    return int.from_bytes(hashlib.sha1(key).digest()[:8], "big", signed=True)
+
+
+def _counts(db: sqlite_utils.Database, site: str, digests: list[int]) -> list[tuple[int, int]]:
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(digests), 500):
+        chunk = digests[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.extend(
+            db.execute(
+                "select digest, pages from boilerplate_counts"
+                f" where site = ? and digest in ({marks})",
+                [site, *chunk],
+            ).fetchall()
+        )
+    return found

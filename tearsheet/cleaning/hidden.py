@@ -1,0 +1,25 @@
+"""Hover cards: boxes a page tucks inside a sentence, shown only on mouse-over.
+
+A politician's name in a story may carry a card with a photo and links to
+their latest headlines (the name, then "Senators call for…", "Budget…"). The
+card sits inside the paragraph it decorates, so once trafilatura has merged
+it into the paragraph's text no line-level cleaner can take it out. It is
+cut from the page before extraction: the innermost inline element inside a
+paragraph that holds a picture and several links (a sentence holds neither).
+trafilatura itself drops what the page hides with ``display: none`` or
+``aria-hidden``.
+"""
+
+from lxml.etree import XPath
+from lxml.html import HtmlElement
+
+CARDS = XPath("//p//span[.//img and count(.//a) >= 2]")
+
+
+def drop_hover_cards(page: HtmlElement) -> None:
+    """Remove hover cards in place, keeping the text that follows each."""
+    found = CARDS(page)
+    marked = set(found)
+    for card in found:
+        if not any(inner in marked for inner in card.iterdescendants("span")):
+            card.drop_tree()

@@ -1,0 +1,40 @@
+"""Cleaner ``clean_template``: lines the archive has learned as the site's template.
+
+A line goes when its text and its place in the layout were learned as the
+capture's site's template (see ``tearsheet.boilerplate``). Needs a corpus
+to have learned from; a page extracted on its own (``extract_html``) passes
+unchanged, and so does a line whose place is unknown (from an extractor
+that does not record it).
+"""
+
+from typing import Any
+
+import sqlite_utils
+
+from tearsheet.archive import Capture
+from tearsheet.article import Article
+from tearsheet.boilerplate import create_tables, learned_blocks, normalise, site_of
+from tearsheet.cleaning.rules import drop_blocks
+from tearsheet.plugins import hookimpl
+
+
+@hookimpl
+def prepare_corpus(db: sqlite_utils.Database) -> None:
+    create_tables(db)
+
+
+@hookimpl
+def clean_article(article: Article, capture: Capture, corpus: Any) -> Article | None:
+    if corpus is None:
+        return None
+    template = learned_blocks(corpus.db, site_of(capture.url))
+    if not template:
+        return None
+    return drop_blocks(
+        article,
+        lambda blocks: (
+            index
+            for index, block in enumerate(blocks)
+            if (block.path, normalise(block.text)) in template
+        ),
+    )
