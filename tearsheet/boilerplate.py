@@ -268,3 +268,26 @@ def _counts(db: sqlite_utils.Database, site: str, digests: list[int]) -> list[tu
             ).fetchall()
         )
     return found
+
+
+def stale_articles(db: sqlite_utils.Database) -> list[tuple[str, int]]:
+    """Where the articles are whose text holds a line since learned as template.
+
+    A crawl learns as it goes, so articles cleaned early may keep lines
+    learned later; cleaning these again makes the crawl's corpus what
+    ``tearsheet extract`` rebuilds. Learning only grows, so no other
+    article can differ. Returns (WARC file, offset) of their captures.
+    """
+    learned: dict[str, set[str]] = {}
+    stale = []
+    rows = db.execute(
+        "select articles.url, articles.text, captures.warc_file, captures.warc_offset"
+        " from articles join captures on articles.capture = captures.warc_record_id"
+    )
+    for url, text, warc_file, warc_offset in rows.fetchall():
+        site = site_of(url)
+        if site not in learned:
+            learned[site] = {block for _, block in learned_blocks(db, site)}
+        if learned[site] and any(normalise(line) in learned[site] for line in text.split("\n")):
+            stale.append((warc_file, warc_offset))
+    return stale

@@ -44,8 +44,10 @@ def extract_warcs(
     try:
         processor = Processor(corpus, manager, limits)
         run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
+        files = warc_files(paths)
+        _learn(files, processor)
         payloads = PayloadIndex()
-        for path in warc_files(paths):
+        for path in files:
             if on_file is not None:
                 on_file(path)
             report.files += 1
@@ -56,6 +58,22 @@ def extract_warcs(
     finally:
         corpus.close()
     return report
+
+
+def _learn(files: list[Path], processor: Processor) -> None:
+    """Learning plugins see every capture before any article is cleaned.
+
+    A site's template is only known once all its pages were seen; cleaning
+    with it from the first page on gives the rows a finished crawl has.
+    Unreadable files are reported by the processing pass that follows.
+    """
+    payloads = PayloadIndex()
+    for path in files:
+        try:
+            for capture in read_captures(path, None, payloads):
+                processor.learn(capture)
+        except (NotAWarcError, OSError):
+            continue
 
 
 def _extract_file(

@@ -183,8 +183,16 @@ class Processor:
         for _ in self.calls.results("prepare_corpus", "prepare", {"db": corpus.db}):
             pass
 
+    def learn(self, capture: Capture) -> None:
+        """Let learning plugins see a capture before articles are extracted from it."""
+        arguments = {"capture": capture, "corpus": self.corpus}
+        with self.corpus.transaction():
+            for _ in self.calls.results("learn_capture", "learn", arguments, capture):
+                pass
+
     def process(self, capture: Capture) -> str:
         """Store the capture and, for an HTML page, its article; return the outcome."""
+        self.learn(capture)
         with self.corpus.transaction():
             outcome = self._process(capture)
         self.counts[outcome] += 1

@@ -14,6 +14,7 @@ import sqlite_utils
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.boilerplate import create_tables, learned_blocks, normalise, site_of
+from tearsheet.boilerplate import learn_capture as learn_from
 from tearsheet.cleaning.rules import drop_blocks
 from tearsheet.plugins import hookimpl
 
@@ -21,6 +22,11 @@ from tearsheet.plugins import hookimpl
 @hookimpl
 def prepare_corpus(db: sqlite_utils.Database) -> None:
     create_tables(db)
+
+
+@hookimpl
+def learn_capture(capture: Capture, corpus: Any) -> None:
+    learn_from(corpus.db, capture)
 
 
 @hookimpl

@@ -31,6 +31,17 @@ def crawl_settings(settings: dict[str, Any]) -> None:
     """
 
 
+@hookspec
+def learn_capture(capture: Any, corpus: Any) -> None:
+    """Learn from a capture before articles are extracted (a site's template, say).
+
+    ``tearsheet extract`` calls it for every capture of the WARCs before it
+    processes any; a crawl calls it as each capture arrives and, when it
+    ends, processes again the articles that what it learned would change.
+    Make it idempotent: the same capture may be seen twice.
+    """
+
+
 @hookspec(firstresult=True)
 def extract_article(capture: Any) -> Any:
     """Turn an HTML capture into an ``Article``, or return None to pass.

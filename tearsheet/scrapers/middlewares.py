@@ -57,16 +57,14 @@ class WarcCaptureMiddleware:
             )
         else:  # another download handler: archive Scrapy's view of the exchange
             exchange = http_request(request), http_response(response)
-        capture = self.session.archive(
+        redirect = 300 <= response.status < 400 and "Location" in response.headers
+        self.session.archive(
             response.url,
             *exchange,
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated="disconnect" if "dataloss" in response.flags else None,
+            page=None if redirect else request.meta.get("tearsheet_page"),
         )
-        page = request.meta.get("tearsheet_page")
-        if page and not (300 <= response.status < 400 and "Location" in response.headers):
-            # The page's final response is safe: a resumed crawl parses it, not refetches it.
-            self.session.frontier.archived(page, capture.warc_file, capture.warc_offset)
         return response
 
 

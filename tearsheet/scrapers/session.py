@@ -3,6 +3,7 @@
 import json
 import logging
 import platform
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from tearsheet import __version__
 from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
-from tearsheet.archive.reader import capture_from_record
+from tearsheet.archive.reader import PayloadIndex, capture_from_record
 from tearsheet.archive.writer import WarcFileWriter, payload_digest
+from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Limits, Processor
@@ -48,11 +50,13 @@ class CrawlSession:
         response: HttpResponse,
         ip_address: str | None,
         truncated: str | None = None,
+        page: str | None = None,
     ) -> Capture:
         """Keep the exchange in the WARC, then extract and store its article.
 
         A 200 response whose payload the archive already holds becomes a
         revisit record referring to the first capture of that payload.
+        ``page`` is the frontier page this response completes, if it does.
         """
         original = None
         if response.status == 200 and response.body and not truncated:
@@ -60,6 +64,10 @@ class CrawlSession:
         capture = self.writer.write_exchange(
             url, request, response, ip_address=ip_address, truncated=truncated, revisit_of=original
         )
+        if page is not None:
+            # The page's final response is in the WARC: a resumed crawl parses it
+            # from there rather than fetching it again.
+            self.frontier.archived(page, capture.warc_file, capture.warc_offset)
         self.fetched += 1
         try:
             self.processor.process(capture)
@@ -69,11 +77,39 @@ class CrawlSession:
         return capture
 
     def read_capture(self, warc_file: str, offset: int) -> Capture:
-        """The capture archived at ``offset`` of one of this archive's WARC files."""
+        """The capture archived at ``offset`` of one of this archive's WARC files.
+
+        A revisit record is resolved to its original's payload, found through
+        the corpus.
+        """
         with (self.archive_dir / WARC_DIR / warc_file).open("rb") as stream:
             stream.seek(offset)
-            record = next(iter(ArchiveIterator(stream)))
-            return capture_from_record(record, warc_file, offset, 0)
+            iterator = ArchiveIterator(stream)
+            record = next(iter(iterator))
+            entity = None
+            if record.rec_type == "revisit":
+                entity = self._original_payload(record.rec_headers.get_header("WARC-Refers-To"))
+            capture = capture_from_record(record, warc_file, offset, 0, entity)
+            iterator.read_to_end(record)
+            return replace(capture, warc_length=iterator.get_record_length())
+
+    def _original_payload(self, record_id: str | None) -> bytes | None:
+        row = self.corpus.db.execute(
+            "select warc_file, warc_offset, payload_digest from captures where warc_record_id = ?",
+            [record_id],
+        ).fetchone()
+        if row is None:
+            return None
+        payloads = PayloadIndex()
+        payloads.remember(row[2], self.archive_dir / WARC_DIR / row[0], row[1])
+        return payloads.entity(row[2])
+
+    def finish_learning(self) -> int:
+        """Clean again the articles a later-learned template would change; how many."""
+        stale = stale_articles(self.corpus.db)
+        for warc_file, offset in stale:
+            self.processor.process(self.read_capture(warc_file, offset))
+        return len(stale)
 
     def fetch_failed(self, url: str, kind: str, message: str) -> None:
         """A request that got no usable response: an errors row and a log line."""
@@ -85,6 +121,9 @@ class CrawlSession:
 
     def close(self) -> None:
         self.writer.close()
+        recleaned = self.finish_learning()
+        if recleaned:
+            log.info("cleaned %d articles again with the site templates learned", recleaned)
         self.frontier.close()
         self.corpus.finish_run(self.run_id, self.stats)
         self.corpus.close()

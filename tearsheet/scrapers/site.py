@@ -82,10 +82,13 @@ class SiteSpider(Spider):
 
     async def start(self) -> AsyncIterator[Request]:
         if self.options.get("resume"):
+            # Read the queue first: parsing archived pages queues their links,
+            # and those are requested by that parsing already.
+            queued = self.frontier.in_state("queued")
             for page in self.frontier.in_state("archived"):
                 for request in self.parse(self.archived_response(page)):
                     yield request
-            for page in self.frontier.in_state("queued"):
+            for page in queued:
                 yield self.request_for(page.url, page.depth)
             return
         for url in self.start_urls:
