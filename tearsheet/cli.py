@@ -88,6 +88,33 @@ plugin_timeout_option = click.option(
 )
 
 
+page_pattern_options = [
+    click.option(
+        "--article-pattern",
+        "article_patterns",
+        multiple=True,
+        metavar="REGEX",
+        help="A page whose URL matches is an article (repeatable).",
+    ),
+    click.option(
+        "--hub-pattern",
+        "hub_patterns",
+        multiple=True,
+        metavar="REGEX",
+        help="A page whose URL matches is a hub page, not an article (repeatable).",
+    ),
+]
+
+
+def with_options(options: list[Any]) -> Any:
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
 def crawl_options(function: Any) -> Any:
     """The options shared by ``crawl`` and ``demo``; defaults are CrawlOptions'."""
     decorators = [
@@ -175,6 +202,13 @@ def crawl_options(function: Any) -> Any:
     metavar="REGEX",
     help="Never follow links whose URL matches (repeatable).",
 )
+@click.option(
+    "--sitemaps-from-robots",
+    is_flag=True,
+    default=False,
+    help="Also take pages from the sitemaps each site's robots.txt names.",
+)
+@with_options(page_pattern_options)
 @click.option("--spider", default="site", show_default=True, help="Spider to run.")
 @click.option(
     "--ignore-robots",
@@ -268,6 +302,15 @@ def crawl(
             "nothing to crawl: give URLS, --sitemap, --feed, --url-list or a "
             "--config with [[sites]]"
         )
+    from tearsheet.discovery import DiscoveryError, read_url_list
+    from tearsheet.pages import ClassifyRules
+
+    try:
+        for path in settings.get("url_lists", []):
+            read_url_list(path)
+        ClassifyRules(settings.get("article_patterns", []), settings.get("hub_patterns", []))
+    except (DiscoveryError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from exc
     _run_crawl(CrawlOptions(**_limits(settings)))
 
 
@@ -303,15 +346,31 @@ def _run_crawl(options: Any) -> dict[str, Any]:
     help="Corpus database to (re)build, e.g. ARCHIVE_DIR/corpus.db.",
 )
 @plugin_timeout_option
-def extract(warcs: tuple[Path, ...], corpus_path: Path, plugin_timeout: float) -> None:
-    """Rebuild a corpus from WARC files (or archive directories) alone."""
+@with_options(page_pattern_options)
+def extract(
+    warcs: tuple[Path, ...],
+    corpus_path: Path,
+    plugin_timeout: float,
+    article_patterns: tuple[str, ...],
+    hub_patterns: tuple[str, ...],
+) -> None:
+    """Rebuild a corpus from WARC files (or archive directories) alone.
+
+    Give the --article-pattern and --hub-pattern the crawl had, for the same rows.
+    """
     from tearsheet.extraction import extract_warcs
+    from tearsheet.pages import ClassifyRules
     from tearsheet.processing import Limits
+
+    try:
+        rules = ClassifyRules(article_patterns, hub_patterns)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
 
     report = extract_warcs(
         list(warcs),
         corpus_path,
-        limits=Limits(plugin_timeout=plugin_timeout or None),
+        limits=Limits(plugin_timeout=plugin_timeout or None, page_rules=rules),
         on_file=lambda path: click.echo(f"reading {path}", err=True),
     )
     counts = report.counts

@@ -42,8 +42,18 @@ CRAWL_KEYS = {
     "max_warc_size": int,
     "plugin_timeout": (int, float),
     "spider": str,
+    "sitemaps_from_robots": bool,
 }
-SITE_KEYS = {"start", "sitemaps", "feeds", "url_lists", "allow", "deny"}
+SITE_KEYS = {
+    "start",
+    "sitemaps",
+    "feeds",
+    "url_lists",
+    "allow",
+    "deny",
+    "article_patterns",
+    "hub_patterns",
+}
 PLUGIN_KEYS = {"disable", "load", "dir"}
 TOP_KEYS = {"output", "crawl", "sites", "plugins"}
 

@@ -19,6 +19,7 @@ import pluggy
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.corpus import Corpus
+from tearsheet.pages import ClassifyRules
 from tearsheet.plugins.limits import PluginTimeout, time_limit
 from tearsheet.plugins.manager import call_each, get_plugin_manager
 
@@ -55,6 +56,7 @@ class Limits:
 
     max_extract_bytes: int = DEFAULT_MAX_EXTRACT_BYTES
     plugin_timeout: float | None = DEFAULT_PLUGIN_TIMEOUT
+    page_rules: ClassifyRules | None = None  # a crawl's article and hub URL patterns
 
 
 def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
@@ -198,6 +200,14 @@ class Processor:
         self.counts[outcome] += 1
         return outcome
 
+    def page_kind(self, capture: Capture) -> str:
+        """``article`` or ``hub``: the crawl's URL patterns, then the classify_page hook."""
+        rules = self.limits.page_rules
+        if rules is not None and (verdict := rules.match(capture.url)) is not None:
+            return verdict.kind
+        answers = self.calls.results("classify_page", "classify", {"capture": capture}, capture)
+        return next((answer for answer in answers if answer is not None), "article")
+
     def report(self, url: str, stage: str, kind: str, message: str, **details: Any) -> None:
         """Record an error row and a log line."""
         log.warning("%s: %s", url, message)
@@ -214,6 +224,8 @@ class Processor:
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)
             return "failed"
+        if self.page_kind(capture) == "hub":
+            return "hub"  # archived; no article row
         decoding = undecodable_bytes(capture)
         if decoding is not None:
             self.report(capture.url, "extract", "undecodable_bytes", decoding, capture=capture)

@@ -43,6 +43,17 @@ def learn_capture(capture: Any, corpus: Any) -> None:
 
 
 @hookspec(firstresult=True)
+def classify_page(capture: Any) -> Any:
+    """Say whether an HTML page is an ``"article"`` or a ``"hub"``, or None to pass.
+
+    Hub pages (home, sections, tags, pagination) are archived but get no
+    article row. It runs before extraction; the first answer wins, and the
+    default rule (``tearsheet.pages``) answers last. A crawl's own URL
+    patterns (``--article-pattern``, ``--hub-pattern``) come before any plugin.
+    """
+
+
+@hookspec(firstresult=True)
 def extract_article(capture: Any) -> Any:
     """Turn an HTML capture into an ``Article``, or return None to pass.
 

@@ -17,6 +17,7 @@ SCHEMA = """
 create table if not exists pages (
     url text primary key,
     depth integer not null,
+    kind text not null default 'page',
     state text not null default 'queued',
     warc_file text,
     warc_offset integer
@@ -29,6 +30,7 @@ create table if not exists meta (key text primary key, value text);
 class Page:
     url: str
     depth: int
+    kind: str = "page"  # or "sitemap", "feed": a discovery document
     warc_file: str | None = None
     warc_offset: int | None = None
 
@@ -46,10 +48,10 @@ class Frontier:
         if not resume:  # a new crawl (a revisit, say) starts from an empty list
             self.db.execute("delete from pages")
 
-    def add(self, url: str, depth: int) -> bool:
-        """Queue a page; False when this crawl has it already."""
+    def add(self, url: str, depth: int, kind: str = "page") -> bool:
+        """Queue a page (or discovery document); False when this crawl has it already."""
         cursor = self.db.execute(
-            "insert or ignore into pages (url, depth) values (?, ?)", [url, depth]
+            "insert or ignore into pages (url, depth, kind) values (?, ?, ?)", [url, depth, kind]
         )
         return cursor.rowcount == 1
 
@@ -63,12 +65,13 @@ class Frontier:
     def done(self, url: str) -> None:
         self.db.execute("update pages set state = 'done' where url = ?", [url])
 
-    def count(self) -> int:
-        return self.db.execute("select count(*) from pages").fetchone()[0]
+    def count(self, kind: str = "page") -> int:
+        return self.db.execute("select count(*) from pages where kind = ?", [kind]).fetchone()[0]
 
     def in_state(self, state: str) -> list[Page]:
         rows = self.db.execute(
-            "select url, depth, warc_file, warc_offset from pages where state = ? order by rowid",
+            "select url, depth, kind, warc_file, warc_offset from pages where state = ?"
+            " order by rowid",
             [state],
         )
         return [Page(*row) for row in rows]

@@ -23,6 +23,9 @@ class CrawlOptions:
     url_lists: list[Path] = field(default_factory=list)
     allow: list[str] = field(default_factory=list)
     deny: list[str] = field(default_factory=list)
+    article_patterns: list[str] = field(default_factory=list)
+    hub_patterns: list[str] = field(default_factory=list)
+    sitemaps_from_robots: bool = False
     spider: str = "site"
     depth_limit: int = 3
     max_pages: int = 0

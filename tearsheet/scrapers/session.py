@@ -18,6 +18,7 @@ from tearsheet.archive.reader import PayloadIndex, capture_from_record
 from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
+from tearsheet.pages import ClassifyRules
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Limits, Processor
 from tearsheet.scrapers.frontier import Frontier
@@ -31,7 +32,12 @@ class CrawlSession:
     def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
         self.archive_dir = Path(archive_dir)
         self.corpus = Corpus(self.archive_dir / CORPUS_NAME)
-        limits = Limits(plugin_timeout=float(options.get("plugin_timeout") or 0) or None)
+        limits = Limits(
+            plugin_timeout=float(options.get("plugin_timeout") or 0) or None,
+            page_rules=ClassifyRules(
+                options.get("article_patterns", []), options.get("hub_patterns", [])
+            ),
+        )
         self.processor = Processor(self.corpus, get_plugin_manager(), limits)
         self.writer = WarcFileWriter(
             self.archive_dir / WARC_DIR,

@@ -14,6 +14,13 @@ from scrapy.responsetypes import responsetypes
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from tearsheet.discovery import (
+    DiscoveryError,
+    parse_feed,
+    parse_sitemap,
+    read_url_list,
+    sitemaps_from_robots,
+)
 from tearsheet.scrapers.frontier import Frontier, Page
 from tearsheet.scrapers.middlewares import session_of
 
@@ -52,6 +59,7 @@ def site_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+MAX_SITEMAPS = 1000  # sitemap indexes can nest and loop: read this many at most
 PAGE_KEY = "tearsheet_page"  # request.meta: the frontier URL a request (or redirect) serves
 
 
@@ -74,7 +82,16 @@ class SiteSpider(Spider):
         self.max_pages = int(options.get("max_pages") or 0)
         self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
-        self.sites = {site_of(url) for url in self.start_urls}
+        self.sitemaps = list(options.get("sitemaps", []))
+        self.feeds = list(options.get("feeds", []))
+        self.listed = [url for path in options.get("url_lists", []) for url in read_url_list(path)]
+        starts = [*self.start_urls, *self.sitemaps, *self.feeds, *self.listed]
+        self.sites = {site_of(url) for url in starts}
+        self.callbacks = {
+            "page": self.parse,
+            "sitemap": self.parse_sitemap,
+            "feed": self.parse_feed,
+        }
 
     @property
     def frontier(self) -> Frontier:
@@ -86,13 +103,23 @@ class SiteSpider(Spider):
             # and those are requested by that parsing already.
             queued = self.frontier.in_state("queued")
             for page in self.frontier.in_state("archived"):
-                for request in self.parse(self.archived_response(page)):
+                for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
             for page in queued:
-                yield self.request_for(page.url, page.depth)
+                yield self.request_for(page.url, page.depth, page.kind)
             return
-        for url in self.start_urls:
-            request = self.page_request(url, depth=0, check_rules=False)
+        starts = [(url, "sitemap") for url in self.sitemaps]
+        starts += [(url, "feed") for url in self.feeds]
+        if self.options.get("sitemaps_from_robots"):
+            starts += [(f"{site}/robots.txt", "robots") for site in sorted(self.sites)]
+        starts += [(url, "page") for url in [*self.start_urls, *self.listed]]
+        for url, kind in starts:
+            if kind == "robots":
+                yield Request(
+                    url, callback=self.parse_robots, errback=self.failed, dont_filter=True
+                )
+                continue
+            request = self.page_request(url, depth=0, check_rules=False, kind=kind)
             if request is not None:
                 yield request
 
@@ -120,7 +147,9 @@ class SiteSpider(Spider):
             return False
         return not any(pattern.search(url) for pattern in self.deny)
 
-    def page_request(self, url: str, depth: int, check_rules: bool = True) -> Request | None:
+    def page_request(
+        self, url: str, depth: int, check_rules: bool = True, kind: str = "page"
+    ) -> Request | None:
         """A request for a page new to this crawl, within the rules and the limits.
 
         The page limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT,
@@ -128,21 +157,23 @@ class SiteSpider(Spider):
         """
         if check_rules and not self.wanted(url):
             return None
-        if self.depth_limit and depth > self.depth_limit:
+        if kind == "page" and self.depth_limit and depth > self.depth_limit:
             return None
-        if self.max_pages and self.frontier.count() >= self.max_pages:
+        if kind == "page" and self.max_pages and self.frontier.count() >= self.max_pages:
             return None
-        if not self.frontier.add(url, depth):
+        if kind == "sitemap" and self.frontier.count("sitemap") >= MAX_SITEMAPS:
+            log.warning("%s: not read: over %d sitemaps in this crawl", url, MAX_SITEMAPS)
             return None
-        return self.request_for(url, depth)
+        if not self.frontier.add(url, depth, kind):
+            return None
+        return self.request_for(url, depth, kind)
 
-    def request_for(self, url: str, depth: int) -> Request:
+    def request_for(self, url: str, depth: int, kind: str = "page") -> Request:
         return Request(
             url,
-            callback=self.parse,
+            callback=self.callbacks[kind],
             errback=self.failed,
             meta={PAGE_KEY: url, "depth": depth},
-            dont_filter=True,  # the frontier decides what is new
         )
 
     def parse(self, response: Response) -> Iterator[Request]:
@@ -158,7 +189,58 @@ class SiteSpider(Spider):
                 request = self.page_request(link.url, depth)
                 if request is not None:
                     yield request
+        if response.url != page:  # reached by a redirect: its final URL is done too
+            self.frontier.add(response.url, int(response.meta.get("depth", 0)))
+            self.frontier.done(response.url)
         self.frontier.done(page)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Pages and child sitemaps a sitemap lists; what a broken one yields still counts."""
+        document = self._discovery(response, parse_sitemap)
+        if document is not None:
+            depth = int(response.meta.get("depth", 0))
+            for child in document.sitemaps:
+                request = self.page_request(child.url, depth, check_rules=False, kind="sitemap")
+                if request is not None:
+                    yield request
+            for entry in document.pages:
+                request = self.page_request(entry.url, depth + 1)
+                if request is not None:
+                    yield request
+        self.frontier.done(response.meta.get(PAGE_KEY, response.url))
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """The pages a feed's entries link to."""
+        document = self._discovery(response, parse_feed)
+        if document is not None:
+            depth = int(response.meta.get("depth", 0)) + 1
+            for entry in document.entries:
+                request = self.page_request(entry.link, depth)
+                if request is not None:
+                    yield request
+        self.frontier.done(response.meta.get(PAGE_KEY, response.url))
+
+    def parse_robots(self, response: Response) -> Iterator[Request]:
+        """The sitemaps a site's robots.txt names."""
+        if response.status != 200:
+            return
+        try:
+            urls = sitemaps_from_robots(response.body, response.url)
+        except DiscoveryError as exc:
+            session_of(self.crawler).fetch_failed(response.url, "bad_robots_txt", str(exc))
+            return
+        for url in urls:
+            request = self.page_request(url, 0, check_rules=False, kind="sitemap")
+            if request is not None:
+                yield request
+
+    def _discovery(self, response: Response, parse: Any) -> Any:
+        """Parse a discovery document; a broken one is an errors row and what was salvaged."""
+        try:
+            return parse(response.body, response.url)
+        except DiscoveryError as exc:
+            session_of(self.crawler).fetch_failed(response.url, "bad_discovery_document", str(exc))
+            return exc.salvaged
 
     def failed(self, failure: Failure) -> None:
         """Record a request that ended without a page to parse."""

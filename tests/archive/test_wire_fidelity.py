@@ -22,7 +22,9 @@ pytestmark = pytest.mark.slow
 def article(variant: str) -> bytes:
     """An article page; each path gets its own, so only true copies share a payload."""
     return (
-        "<html><head><title>Harbour lights</title></head><body><article><h1>Harbour lights</h1>"
+        "<html><head><title>Harbour lights</title>"
+        '<meta property="og:type" content="article"></head>'
+        "<body><article><h1>Harbour lights</h1>"
         "<p>The harbour board switched on its new lights on Friday evening, three weeks late.</p>"
         "<p>Fishermen said the brighter beams made the narrow channel safer after dark"
         f" ({variant}).</p>"

@@ -46,7 +46,7 @@ def site_routes() -> dict[str, Route]:
         "/missing.html",
         "/broken.html",
         "/report",
-        "/empty.html",
+        "/2024/04/22/storm-damage-report-broken.html",
         "/latin.html",
         "/private/secret.html",
         "/deep/1.html",
@@ -64,7 +64,10 @@ def site_routes() -> dict[str, Route]:
         "/report": Route(
             b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", 200, [("Content-Type", "application/pdf")]
         ),
-        "/empty.html": Route(b"<html><body><div><<<>>></div>", 200, HTML),
+        # Malformed markup at an article's URL: nothing extractable in it.
+        "/2024/04/22/storm-damage-report-broken.html": Route(
+            b"<html><body><div><<<>>></div>", 200, HTML
+        ),
         "/latin.html": Route(LATIN1_LABELLED_UTF8, 200, HTML),
         "/private/secret.html": Route(html_page("Secret", ["Never to be fetched."])),
         "/deep/1.html": Route(html_page("Deep one", GZIPPED, ["/deep/2.html"])),
@@ -190,7 +193,7 @@ def test_bad_responses_are_error_rows_and_the_crawl_went_on(crawl) -> None:
     assert (f"{base}/missing.html", "http_404") in errors
     assert (f"{base}/broken.html", "http_500") in errors
     assert (f"{base}/report", "not_html") in errors
-    assert (f"{base}/empty.html", "no_article") in errors
+    assert (f"{base}/2024/04/22/storm-damage-report-broken.html", "no_article") in errors
     assert (f"{base}/latin.html", "undecodable_bytes") in errors
     assert len(list(corpus(archive)["articles"].rows)) >= 4
 

@@ -17,7 +17,10 @@ from servers import html_page
 pytestmark = pytest.mark.slow
 
 SECTIONS = [f"/section/{s}/" for s in range(4)]
-STORIES = {s: [f"/section/{s}/story-{n}.html" for n in range(8)] for s in range(4)}
+STORIES = {
+    s: [f"/section/{s}/2024/04/{n + 10}/tide-tables-report-number-{n}.html" for n in range(8)]
+    for s in range(4)
+}
 
 
 class SlowSite(BaseHTTPRequestHandler):
