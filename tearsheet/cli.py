@@ -390,6 +390,26 @@ def extract(
 
 
 @cli.command()
+@click.argument("archive_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("url")
+def diff(archive_dir: Path, url: str) -> None:
+    """Show how the article at URL changed between its last two versions."""
+    import sqlite_utils
+
+    from tearsheet.corpus import CORPUS_NAME
+    from tearsheet.versions import diff as diff_versions
+
+    corpus = archive_dir / CORPUS_NAME
+    if not corpus.exists():
+        raise click.UsageError(f"{archive_dir} has no {CORPUS_NAME}; `tearsheet extract` builds it")
+    db = sqlite_utils.Database(corpus)
+    try:
+        click.echo(diff_versions(db, url), nl=False)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def verify(paths: tuple[Path, ...]) -> None:
     """Check the structure and both digests of every record in WARC files.

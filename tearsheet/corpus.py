@@ -57,8 +57,11 @@ class Corpus:
                 "payload_digest": capture.payload_digest,
                 "record_type": capture.record_type,
                 "refers_to": capture.refers_to,
+                "etag": capture.header("ETag"),
+                "last_modified": capture.header("Last-Modified"),
             },
             pk="warc_record_id",
+            alter=True,
         )
 
     def original_of(self, payload_digest: str) -> Original | None:
@@ -70,6 +73,26 @@ class Corpus:
             [payload_digest],
         ).fetchone()
         return Original(*row) if row else None
+
+    def validators_of(self, url: str) -> tuple[str | None, str | None]:
+        """ETag and Last-Modified of the URL's latest full capture, for a conditional request."""
+        if "etag" not in self.db["captures"].columns_dict:
+            return None, None
+        row = self.db.execute(
+            "select etag, last_modified from captures where url = ? and status = 200"
+            " order by fetched_at desc limit 1",
+            [url],
+        ).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def latest_full_capture(self, url: str) -> tuple[str, int] | None:
+        """Where the URL's latest 200 capture is (WARC file, offset)."""
+        row = self.db.execute(
+            "select warc_file, warc_offset from captures where url = ? and status = 200"
+            " order by fetched_at desc limit 1",
+            [url],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     def add_error(
         self,
@@ -140,6 +163,8 @@ def create_core_tables(db: sqlite_utils.Database) -> None:
                 "payload_digest": str,
                 "record_type": str,
                 "refers_to": str,
+                "etag": str,
+                "last_modified": str,
             },
             pk="warc_record_id",
         )

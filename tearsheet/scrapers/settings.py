@@ -13,6 +13,7 @@ CAPTURE_ORDER = 950  # after compression (590) and redirects (600) in response o
 RECORDING_HANDLER = "tearsheet.scrapers.wire.RecordingHTTP11DownloadHandler"
 SCRAPY_RETRY = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 POLITE_RETRY = "tearsheet.scrapers.politeness.PoliteRetryMiddleware"
+CONDITIONAL = "tearsheet.scrapers.conditional.ConditionalRequestMiddleware"
 
 
 def user_agent(options: CrawlOptions) -> str:
@@ -44,6 +45,7 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
             CAPTURE_MIDDLEWARE: CAPTURE_ORDER,
             SCRAPY_RETRY: None,
             POLITE_RETRY: 550,
+            CONDITIONAL: 560,
         },
         "DOWNLOAD_HANDLERS": {"http": RECORDING_HANDLER, "https": RECORDING_HANDLER},
         "DOWNLOAD_TIMEOUT": 30,

@@ -72,6 +72,7 @@ class SiteSpider(Spider):
     """
 
     name = "site"
+    handle_httpstatus_list = [304]  # an unchanged page: its links come from its last capture
 
     def __init__(self, options: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -139,6 +140,15 @@ class SiteSpider(Spider):
             request=request,
         )
 
+    def unchanged_response(self, response: Response) -> Response:
+        """For a 304, the page as last archived, so that its links are still followed."""
+        session = session_of(self.crawler)
+        where = session.corpus.latest_full_capture(response.url)
+        if where is None:
+            return response
+        page = Page(response.url, int(response.meta.get("depth", 0)), "page", *where)
+        return self.archived_response(page)
+
     def wanted(self, url: str) -> bool:
         """On one of the crawl's sites, allowed and not denied by the URL rules."""
         if site_of(url) not in self.sites:
@@ -178,6 +188,8 @@ class SiteSpider(Spider):
 
     def parse(self, response: Response) -> Iterator[Request]:
         page = response.meta.get(PAGE_KEY, response.url)
+        if response.status == 304:
+            response = self.unchanged_response(response)
         if not isinstance(response, HtmlResponse):
             content_type = response.headers.get("Content-Type", b"").decode("latin-1")
             session_of(self.crawler).fetch_failed(

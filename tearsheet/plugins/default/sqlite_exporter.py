@@ -1,4 +1,4 @@
-"""Default exporter: the ``articles`` table, with full-text search."""
+"""Default exporter: the ``articles`` table (with full-text search) and ``versions``."""
 
 import json
 from typing import Any
@@ -8,6 +8,8 @@ import sqlite_utils
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.plugins import hookimpl
+from tearsheet.versions import create_table as create_versions_table
+from tearsheet.versions import record_version
 
 COLUMNS = {
     "url": str,
@@ -27,6 +29,7 @@ COLUMNS = {
 
 @hookimpl
 def prepare_corpus(db: sqlite_utils.Database) -> None:
+    create_versions_table(db)
     if db["articles"].exists():
         _add_missing_columns(db["articles"])
         return
@@ -46,7 +49,8 @@ def _add_missing_columns(table: sqlite_utils.db.Table) -> None:
 
 @hookimpl
 def export_article(article: Article, capture: Capture, corpus: Any) -> None:
-    """Keep one row per URL: the article from its most recent capture."""
+    """One row per URL, the article from its most recent capture; each change a version."""
+    record_version(corpus.db, article.url, capture, article.title, article.text)
     articles = corpus.db["articles"]
     if _newer_capture_stored(corpus.db, article.url, capture.fetched_at):
         return
