@@ -140,6 +140,15 @@ def crawl_options(function: Any) -> Any:
             help="Start a new WARC file past this many bytes.",
         ),
         click.option("-v", "--verbose", is_flag=True, help="Log Scrapy's progress too."),
+        click.option("-q", "--quiet", is_flag=True, help="Say nothing but errors."),
+        click.option(
+            "--progress-interval",
+            type=click.FloatRange(0.1),
+            default=10.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="How often to print progress when not on a terminal.",
+        ),
         plugin_timeout_option,
     ]
     for decorator in reversed(decorators):
@@ -315,7 +324,8 @@ def crawl(
 
 
 def _limits(limits: dict[str, Any]) -> dict[str, Any]:
-    level = "INFO" if limits.pop("verbose", False) else "WARNING"
+    verbose, quiet = limits.pop("verbose", False), limits.pop("quiet", False)
+    level = "ERROR" if quiet else "INFO" if verbose else "WARNING"
     set_log_level(getattr(logging, level))
     return {**limits, "log_level": level}
 
@@ -327,11 +337,13 @@ def _run_crawl(options: Any) -> dict[str, Any]:
         stats = run_crawl(options)
     except UnknownSpiderError as exc:
         raise click.UsageError(str(exc)) from exc
-    click.echo(
-        f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "
-        f"{stats.get('article', 0)} articles stored, {stats.get('errors', 0)} errors.",
-        err=True,
-    )
+    if options.log_level != "ERROR":
+        click.echo(
+            f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "
+            f"{stats.get('article', 0)} articles stored, {stats.get('hub', 0)} hub pages, "
+            f"{stats.get('errors', 0)} errors.",
+            err=True,
+        )
     return stats
 
 

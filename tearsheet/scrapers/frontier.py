@@ -65,8 +65,14 @@ class Frontier:
     def done(self, url: str) -> None:
         self.db.execute("update pages set state = 'done' where url = ?", [url])
 
+    def known(self, url: str) -> bool:
+        return self.db.execute("select 1 from pages where url = ?", [url]).fetchone() is not None
+
     def count(self, kind: str = "page") -> int:
         return self.db.execute("select count(*) from pages where kind = ?", [kind]).fetchone()[0]
+
+    def count_state(self, state: str) -> int:
+        return self.db.execute("select count(*) from pages where state = ?", [state]).fetchone()[0]
 
     def in_state(self, state: str) -> list[Page]:
         rows = self.db.execute(

@@ -2,7 +2,7 @@
 
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -58,14 +58,30 @@ class WarcCaptureMiddleware:
         else:  # another download handler: archive Scrapy's view of the exchange
             exchange = http_request(request), http_response(response)
         redirect = 300 <= response.status < 400 and "Location" in response.headers
+        page = request.meta.get("tearsheet_page")
         self.session.archive(
             response.url,
             *exchange,
             ip_address=str(response.ip_address) if response.ip_address else None,
             truncated="disconnect" if "dataloss" in response.flags else None,
-            page=None if redirect else request.meta.get("tearsheet_page"),
+            page=None if redirect else page,
         )
+        if redirect and page:
+            self._follow_redirect(request, response, page)
         return response
+
+    def _follow_redirect(self, request: Request, response: Response, page: str) -> None:
+        """A loop is an error; a redirect to a page this crawl has already ends the page."""
+        location = response.headers["Location"].decode("latin-1")
+        target = urljoin(response.url, location)
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        frontier = self.session.frontier
+        if target in chain:
+            steps = " -> ".join([*chain, target])
+            self.session.fetch_failed(page, "redirect_loop", f"redirect loop: {steps}")
+            frontier.done(page)
+        elif frontier.known(target):
+            frontier.done(page)
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:

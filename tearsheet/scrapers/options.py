@@ -39,6 +39,7 @@ class CrawlOptions:
     max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
     log_level: str = "WARNING"
+    progress_interval: float = 10.0
     resume: bool = False
     extra_settings: dict[str, Any] = field(default_factory=dict)
 

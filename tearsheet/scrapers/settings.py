@@ -53,6 +53,10 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": options.log_level,
         "LOG_INSTALL_ROOT_HANDLER": False,  # tearsheet's own handler is in place
+        "EXTENSIONS": {"tearsheet.scrapers.progress.Progress": 500},
+        "LOGSTATS_INTERVAL": 0,  # tearsheet's own progress replaces Scrapy's
+        "TEARSHEET_QUIET": options.log_level == "ERROR",
+        "TEARSHEET_PROGRESS_INTERVAL": options.progress_interval,
         "TEARSHEET_ARCHIVE_DIR": str(options.archive_dir),
         "TEARSHEET_OPTIONS": options.to_dict(),
     }

@@ -264,8 +264,12 @@ class SiteSpider(Spider):
             response = failure.value.response
             kind, message = f"http_{response.status}", f"HTTP status {response.status}"
         elif failure.check(IgnoreRequest):
-            log.info("%s: not fetched: %s", url, failure.getErrorMessage())
-            return
+            reason = failure.getErrorMessage()
+            if "redirections" not in reason:  # robots.txt, offsite: not errors
+                log.info("%s: not fetched: %s", url, reason)
+                return
+            kind, message = "too_many_redirects", f"{reason}: stopped at {url}"
+            url = request.meta.get(PAGE_KEY, url) if request is not None else url
         else:
             kind = failure_kind(failure.value)
             message = f"{failure.type.__name__}: {failure.getErrorMessage()}"

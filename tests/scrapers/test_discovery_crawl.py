@@ -133,3 +133,30 @@ def test_a_url_list_with_a_bad_line_is_refused_before_crawling(tmp_path: Path) -
     assert result.returncode == 2
     assert "line 3" in result.stderr
     assert not (tmp_path / "a").exists()
+
+
+@pytest.mark.parametrize(
+    ("robots", "status"), [(b"<html><body>Welcome!</body></html>", 200), (b"oops", 503)]
+)
+def test_a_garbage_or_failing_robots_txt_is_reported_and_the_crawl_goes_on(
+    tmp_path: Path, robots: bytes, status: int
+) -> None:
+    routes: dict[str, Route] = {}
+    with serve(routes) as server:
+        routes.update(site([server.url]))
+        routes["/robots.txt"] = Route(robots, status, [("Content-Type", "text/html")])
+        result = run_tearsheet(
+            "crawl",
+            *FAST_CRAWL,
+            "--sitemaps-from-robots",
+            "--retries",
+            "0",
+            f"{server.url}/news/",
+            "-o",
+            str(tmp_path / "archive"),
+        )
+    assert result.returncode == 0, result.stderr
+    db = sqlite_utils.Database(tmp_path / "archive" / "corpus.db")
+    kinds = {row["kind"] for row in db["errors"].rows}
+    assert ("bad_robots_txt" if status == 200 else "http_503") in kinds
+    assert {row["url"] for row in db["captures"].rows} >= {server.url + "/news/"}

@@ -65,7 +65,10 @@ def wait_for_captures(corpus: Path, count: int, timeout: float = 60) -> None:
     raise AssertionError(f"no {count} captures within {timeout} s")
 
 
-def test_a_killed_crawl_resumes_with_every_page_archived_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT], ids=["SIGKILL", "SIGTERM", "Ctrl-C"]
+)
+def test_a_stopped_crawl_resumes_with_every_page_archived_once(tmp_path: Path, stop) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), SlowSite)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
@@ -77,10 +80,10 @@ def test_a_killed_crawl_resumes_with_every_page_archived_once(tmp_path: Path) ->
             stderr=subprocess.DEVNULL,
         )
         wait_for_captures(archive / "corpus.db", 6)  # some pages archived, not all 37
-        os.kill(crawl.pid, signal.SIGKILL)
-        crawl.wait()
+        os.kill(crawl.pid, stop)
+        crawl.wait(timeout=60)
         before = sqlite_utils.Database(archive / "corpus.db")["captures"].count
-        assert 0 < before < 38, "the kill should land mid-crawl"
+        assert 0 < before < 38, "the stop should land mid-crawl"
         resumed = run_tearsheet("crawl", "--resume", str(archive))
         assert resumed.returncode == 0, resumed.stderr
     finally:
