@@ -243,11 +243,11 @@ class Processor:
         return "article"
 
 
-def extract_html(html: bytes | str, url: str | None = None) -> Article:
-    """Run the default extract-and-clean chain on one page, with no network."""
+def page_capture(html: bytes | str, url: str | None = None) -> Capture:
+    """A capture of one page that no WARC file holds: what ``extract_html`` processes."""
     body = html.encode("utf-8") if isinstance(html, str) else html
     content_type = "text/html; charset=utf-8" if isinstance(html, str) else "text/html"
-    capture = Capture(
+    return Capture(
         url=url or "",
         status=200,
         headers=(("Content-Type", content_type),),
@@ -259,6 +259,11 @@ def extract_html(html: bytes | str, url: str | None = None) -> Article:
         warc_record_id="",
         payload_digest=None,
     )
+
+
+def extract_html(html: bytes | str, url: str | None = None) -> Article:
+    """Run the default extract-and-clean chain on one page, with no network."""
+    capture = page_capture(html, url)
     problem = unusable_body(capture, Limits())
     if problem is not None:
         raise ExtractionError(problem[1])

@@ -7,12 +7,11 @@ the body, where such blocks leak into an extractor's output.
 """
 
 import functools
-from datetime import UTC, datetime
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.plugins.manager import new_plugin_manager
-from tearsheet.processing import run_chain
+from tearsheet.processing import page_capture, run_chain
 
 URL = "https://www.riverside-courier.example/news/2024/04/22/flood-barrier-opens/"
 TITLE = "Flood barrier opens after four years of work"
@@ -82,18 +81,7 @@ def _manager(blocked: tuple[str, ...]):
 
 
 def capture_of(html: str, url: str = URL) -> Capture:
-    return Capture(
-        url=url,
-        status=200,
-        headers=(("Content-Type", "text/html; charset=utf-8"),),
-        body=html.encode("utf-8"),
-        fetched_at=datetime.now(UTC).isoformat(),
-        warc_file="",
-        warc_offset=0,
-        warc_length=0,
-        warc_record_id="",
-        payload_digest=None,
-    )
+    return page_capture(html, url)
 
 
 def extract(html: str, *, without: tuple[str, ...] = (), url: str = URL) -> Article:
