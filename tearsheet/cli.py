@@ -229,6 +229,12 @@ def crawl_options(function: Any) -> Any:
 @click.option("--user-agent", help="User-Agent header (default names tearsheet and --contact).")
 @click.option("--contact", help="An email address or URL site owners can reach you at.")
 @click.option(
+    "--allow-private",
+    is_flag=True,
+    default=False,
+    help="Crawl loopback, private and link-local addresses too (refused by default).",
+)
+@click.option(
     "--concurrency",
     "concurrency_per_site",
     type=click.IntRange(1),
@@ -314,6 +320,13 @@ def crawl(
     from tearsheet.discovery import DiscoveryError, read_url_list
     from tearsheet.pages import ClassifyRules
 
+    if not settings.get("allow_private"):
+        starts = [*settings.get("start_urls", []), *settings.get("sitemaps", [])]
+        private = [url for url in [*starts, *settings.get("feeds", [])] if _private_host(url)]
+        if private:
+            raise click.UsageError(
+                f"{private[0]} is a private address: pass --allow-private to crawl it"
+            )
     try:
         for path in settings.get("url_lists", []):
             read_url_list(path)
@@ -321,6 +334,12 @@ def crawl(
     except (DiscoveryError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     _run_crawl(CrawlOptions(**_limits(settings)))
+
+
+def _private_host(url: str) -> bool:
+    from tearsheet.scrapers.addresses import is_private
+
+    return is_private(urlsplit(url).hostname or "")
 
 
 def _limits(limits: dict[str, Any]) -> dict[str, Any]:
@@ -468,6 +487,7 @@ def demo(archive_dir: Path, **limits: Any) -> None:
             delay=0,
             autothrottle=False,
             concurrency_per_site=8,
+            allow_private=True,  # the demo site is on this machine
             contact="the tearsheet demo",
             **_limits(limits),
         )
@@ -655,3 +675,62 @@ def _exit_on_problems(problems: list[Any]) -> None:
         click.echo(f"tearsheet: {problem.message}", err=True)
     if problems:
         sys.exit(1)
+
+
+# Browsing: the corpus in Datasette.
+
+
+@cli.command("serve")
+@click.argument("archive_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "-p",
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Open the corpus read-only but not immutable: see rows a running crawl adds.",
+)
+@click.option("--pywb", "pywb_url", metavar="URL", help="pywb collection URL to replay originals.")
+@click.option(
+    "-m",
+    "--metadata",
+    "metadata_file",
+    type=click.File(),
+    help="JSON Datasette metadata merged over tearsheet's (title, licence, source…).",
+)
+def serve_command(
+    archive_dir: Path,
+    host: str,
+    port: int,
+    live: bool,
+    pywb_url: str | None,
+    metadata_file: Any,
+) -> None:
+    """Browse and search ARCHIVE_DIR's corpus in Datasette, read-only."""
+    import json
+
+    from tearsheet.serve import ServeError, corpus_file, datasette_app, serve, upgrade_corpus
+
+    try:
+        metadata = json.load(metadata_file) if metadata_file else None
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="'--metadata'") from exc
+    if metadata is not None and not isinstance(metadata, dict):
+        raise click.BadParameter("a JSON object is needed", param_hint="'--metadata'")
+    if pywb_url and urlsplit(pywb_url).scheme not in ("http", "https"):
+        raise click.BadParameter(f"not an http(s) URL: {pywb_url!r}", param_hint="'--pywb'")
+    try:
+        added = upgrade_corpus(corpus_file(archive_dir))
+        if added:
+            click.echo(f"Upgraded a corpus from an older tearsheet: {', '.join(added)}", err=True)
+        app = datasette_app(archive_dir, live=live, pywb_url=pywb_url, metadata=metadata)
+    except ServeError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"Serving {archive_dir} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    serve(app, host=host, port=port)

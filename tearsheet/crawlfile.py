@@ -33,6 +33,7 @@ CRAWL_KEYS = {
     "depth_limit": int,
     "max_pages": int,
     "obey_robots": bool,
+    "allow_private": bool,
     "user_agent": str,
     "contact": str,
     "concurrency_per_site": int,

@@ -7,8 +7,15 @@ import sys
 import pytest
 
 TEARSHEET = [sys.executable, "-m", "tearsheet"]
-# Crawls of the tests' own loopback servers need no politeness delays.
-FAST_CRAWL = ["--delay", "0", "--no-autothrottle", "--contact", "tests@tearsheet.invalid"]
+# Crawls of the tests' own loopback servers: allowed, and with no politeness delays.
+FAST_CRAWL = [
+    "--allow-private",
+    "--delay",
+    "0",
+    "--no-autothrottle",
+    "--contact",
+    "tests@tearsheet.invalid",
+]
 
 
 def run_tearsheet(

@@ -19,11 +19,13 @@ from tearsheet import __version__
         (["crawl", "http://127.0.0.1:9/"], "Missing option '-o'"),
         (["crawl", "http://127.0.0.1:9/", "-o", "out", "--depth", "-1"], "--depth"),
         (
-            ["crawl", "http://127.0.0.1:9/", "-o", "out", "--spider", "nope"],
+            ["crawl", "http://127.0.0.1:9/", "-o", "out", "--allow-private", "--spider", "nope"],
             "unknown spider 'nope'",
         ),
         (["extract", "no-such.warc.gz", "-o", "corpus.db"], "does not exist"),
         (["frobnicate"], "No such command 'frobnicate'"),
+        (["crawl", "http://127.0.0.1:9/", "-o", "out"], "pass --allow-private to crawl it"),
+        (["crawl", "--feed", "http://10.1.2.3/rss", "-o", "out"], "10.1.2.3/rss is a private"),
     ],
 )
 def test_wrong_use_exits_2_with_a_one_line_reason(tearsheet_cli, tmp_path, args, reason) -> None:

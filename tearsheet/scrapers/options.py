@@ -30,6 +30,7 @@ class CrawlOptions:
     depth_limit: int = 3
     max_pages: int = 0
     obey_robots: bool = True
+    allow_private: bool = False
     user_agent: str | None = None
     contact: str | None = None
     concurrency_per_site: int = 2

@@ -14,6 +14,8 @@ RECORDING_HANDLER = "tearsheet.scrapers.wire.RecordingHTTP11DownloadHandler"
 SCRAPY_RETRY = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 POLITE_RETRY = "tearsheet.scrapers.politeness.PoliteRetryMiddleware"
 CONDITIONAL = "tearsheet.scrapers.conditional.ConditionalRequestMiddleware"
+PRIVATE_GUARD = "tearsheet.scrapers.addresses.PrivateAddressMiddleware"
+PUBLIC_RESOLVER = "tearsheet.scrapers.addresses.PublicOnlyResolver"
 
 
 def user_agent(options: CrawlOptions) -> str:
@@ -60,5 +62,8 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "TEARSHEET_ARCHIVE_DIR": str(options.archive_dir),
         "TEARSHEET_OPTIONS": options.to_dict(),
     }
+    if not options.allow_private:
+        settings["DOWNLOADER_MIDDLEWARES"][PRIVATE_GUARD] = 50
+        settings["TWISTED_DNS_RESOLVER"] = PUBLIC_RESOLVER
     settings.update(options.extra_settings)
     return settings

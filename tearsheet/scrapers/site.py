@@ -21,6 +21,7 @@ from tearsheet.discovery import (
     read_url_list,
     sitemaps_from_robots,
 )
+from tearsheet.scrapers.addresses import PublicOnlyResolver
 from tearsheet.scrapers.frontier import Frontier, Page
 from tearsheet.scrapers.middlewares import session_of
 
@@ -45,11 +46,14 @@ FAILURE_KINDS = {
 
 def failure_kind(exc: BaseException | None) -> str:
     """Name a download failure by the first known exception in its cause chain."""
+    chain = []
     while exc is not None:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    for exc in chain:
         kind = FAILURE_KINDS.get(type(exc).__name__)
         if kind:
             return kind
-        exc = exc.__cause__ or exc.__context__
     return "fetch_error"
 
 
@@ -265,11 +269,16 @@ class SiteSpider(Spider):
             kind, message = f"http_{response.status}", f"HTTP status {response.status}"
         elif failure.check(IgnoreRequest):
             reason = failure.getErrorMessage()
-            if "redirections" not in reason:  # robots.txt, offsite: not errors
+            if "--allow-private" in reason:
+                kind, message = "private_address", reason
+            elif "redirections" in reason:
+                kind, message = "too_many_redirects", f"{reason}: stopped at {url}"
+                url = request.meta.get(PAGE_KEY, url) if request is not None else url
+            else:  # robots.txt, offsite: not errors
                 log.info("%s: not fetched: %s", url, reason)
                 return
-            kind, message = "too_many_redirects", f"{reason}: stopped at {url}"
-            url = request.meta.get(PAGE_KEY, url) if request is not None else url
+        elif (refusal := PublicOnlyResolver.refused.get(urlsplit(url).hostname or "")) is not None:
+            kind, message = "private_address", refusal
         else:
             kind = failure_kind(failure.value)
             message = f"{failure.type.__name__}: {failure.getErrorMessage()}"

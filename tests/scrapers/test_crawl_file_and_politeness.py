@@ -40,6 +40,7 @@ def test_a_crawl_file_drives_the_crawl_and_the_command_line_overrides_it(tmp_pat
         crawl_file = tmp_path / "crawl.toml"
         crawl_file.write_text(
             f'output = "archive"\n\n[crawl]\ndepth_limit = 0\ndelay = 0\nautothrottle = false\n'
+            "allow_private = true\n"
             f'contact = "mailto:desk@example.org"\n\n[[sites]]\nstart = ["{server.url}/"]\n'
             f'deny = ["/tag/"]\n\n[plugins]\ndir = "plugins"\ndisable = ["tagger"]\n'
         )
@@ -96,7 +97,15 @@ def watched_crawl(tmp_path: Path, status: int, header: str | None, *extra: str) 
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
         result = run_tearsheet(
-            "crawl", url, "-o", str(tmp_path), "--delay", "0", "--no-autothrottle", *extra
+            "crawl",
+            url,
+            "-o",
+            str(tmp_path),
+            "--delay",
+            "0",
+            "--no-autothrottle",
+            "--allow-private",
+            *extra,
         )
     finally:
         server.shutdown()
