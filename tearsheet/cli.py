@@ -422,6 +422,43 @@ def extract(
 
 @cli.command()
 @click.argument("archive_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "-f",
+    "--format",
+    "format_name",
+    default="jsonl",
+    show_default=True,
+    help="jsonl, csv, parquet (with the parquet extra), or a plugin's format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.option("--site", help="Only articles of this site (its name, as in the site column).")
+@click.option("--language", help="Only articles in this language (e.g. en).")
+@click.option("--since", metavar="DATE", help="Only articles published on or after DATE.")
+@click.option("--until", metavar="DATE", help="Only articles published before DATE.")
+@click.option("--search", metavar="QUERY", help="Only articles matching a full-text search.")
+def export(archive_dir: Path, format_name: str, output: Path | None, **filters: Any) -> None:
+    """Stream the articles of an archive's corpus, as JSON Lines, CSV or Parquet."""
+    from tearsheet.export import ExportError, Filters, export_articles
+
+    try:
+        if output is None:
+            export_articles(archive_dir, format_name, sys.stdout.buffer, Filters(**filters))
+        else:
+            with output.open("wb") as out:
+                export_articles(archive_dir, format_name, out, Filters(**filters))
+    except ExportError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+@click.argument("archive_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("url")
 def diff(archive_dir: Path, url: str) -> None:
     """Show how the article at URL changed between its last two versions."""

@@ -84,6 +84,15 @@ def export_article(article: Any, capture: Any, corpus: Any) -> None:
 
 
 @hookspec
+def register_export_formats(register: Any) -> None:
+    """Add formats to ``tearsheet export``: call ``register(name, writer)`` for each.
+
+    ``writer(rows, out)`` writes an iterable of article dicts (lists already
+    decoded from JSON) to the binary stream ``out``, streaming if it can.
+    """
+
+
+@hookspec
 def prepare_corpus(db: Any) -> None:
     """Add tables, views, indexes or SQL functions to a corpus database.
 
