@@ -15,6 +15,8 @@ FAST_CRAWL = [
     "--no-autothrottle",
     "--contact",
     "tests@tearsheet.invalid",
+    "--retries",
+    "1",
 ]
 
 

@@ -11,7 +11,7 @@ from servers import Route, html_page, serve
 
 from tearsheet.scrapers.addresses import PrivateAddressMiddleware, is_private
 
-POLITE = [flag for flag in FAST_CRAWL if flag != "--allow-private"]
+POLITE = [flag for flag in FAST_CRAWL if flag != "--allow-private"] + ["--retries", "0"]
 
 
 @pytest.mark.parametrize(
