@@ -529,11 +529,11 @@ def demo(archive_dir: Path, **limits: Any) -> None:
             **_limits(limits),
         )
         _run_crawl(options)
-    datasette = Path(sys.executable).parent / "datasette"
-    command = datasette if datasette.exists() else "datasette"
+    tearsheet = Path(sys.executable).parent / "tearsheet"
+    command = tearsheet if tearsheet.exists() else "tearsheet"
     click.echo(
-        "\nBrowse the corpus (full-text search on articles):\n"
-        f"  {command} {archive_dir / 'corpus.db'}\n"
+        "\nBrowse the corpus in Datasette (search, facets, one story across outlets):\n"
+        f"  {command} serve {archive_dir}\n"
         "then open http://127.0.0.1:8001/ in a browser."
     )
 

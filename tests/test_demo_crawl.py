@@ -44,7 +44,7 @@ def articles_by_title(archive: Path) -> dict[str, dict]:
 def test_demo_says_how_to_browse_the_archive(demo_archive) -> None:
     archive, result = demo_archive
     assert result.returncode == 0, result.stderr
-    assert f"datasette {archive / 'corpus.db'}" in result.stdout
+    assert f"serve {archive}" in result.stdout
 
 
 def test_every_demo_article_is_in_the_corpus(demo_archive, demo_content) -> None:
