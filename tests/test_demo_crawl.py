@@ -103,3 +103,27 @@ def test_datasette_opens_the_corpus_and_its_search_finds_the_story(
 
     found = {row["title"] for row in asyncio.run(search())["rows"]}
     assert {seed.title for seed in demo_content.seed_articles} <= found
+
+
+def test_datasette_shows_the_seed_story_as_one_story_of_five_from_reuters(
+    demo_archive, demo_content
+) -> None:
+    async def query(path: str) -> dict:
+        datasette = Datasette([str(demo_archive[0] / "corpus.db")])
+        response = await datasette.client.get(path)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    [story] = asyncio.run(query("/corpus/stories.json?_shape=array"))
+    assert (story["articles"], story["origin_source"], story["method"]) == (
+        5,
+        "Reuters",
+        "cited source",
+    )
+    members = asyncio.run(
+        query(
+            "/corpus.json?_shape=array&sql=select+articles.title+from+story_members+join+articles"
+            f"+on+story_members.article+%3D+articles.url+where+story+%3D+{story['id']}"
+        )
+    )
+    assert {row["title"] for row in members} == {seed.title for seed in demo_content.seed_articles}
