@@ -149,6 +149,13 @@ def crawl_options(function: Any) -> Any:
             metavar="SECONDS",
             help="How often to print progress when not on a terminal.",
         ),
+        click.option(
+            "--workers",
+            type=click.IntRange(0),
+            default=None,
+            help="Processes that extract and store articles [default: one per core;"
+            " 0: in the crawl process].",
+        ),
         plugin_timeout_option,
     ]
     for decorator in reversed(decorators):
@@ -261,6 +268,13 @@ def crawl_options(function: Any) -> Any:
     default=3,
     show_default=True,
     help="Retries of a failed request, with growing pauses; 429/503 Retry-After is honoured.",
+)
+@click.option(
+    "--extract/--no-extract",
+    default=True,
+    show_default=True,
+    help="Extract articles as pages arrive; with --no-extract only archive them"
+    " (`tearsheet extract` builds the corpus later).",
 )
 @crawl_options
 @click.pass_context

@@ -35,6 +35,9 @@ class Corpus:
         connection = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
         self.db = sqlite_utils.Database(connection)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL loses no committed row when a process dies, only
+        # on power loss; the WARC files keep everything needed to rebuild.
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         create_core_tables(self.db)
 

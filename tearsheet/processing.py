@@ -9,7 +9,7 @@ import logging
 import re
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -182,6 +182,8 @@ class Processor:
         self.counts: Counter[str] = Counter()
         self.on_article = on_article
         self.calls = PluginCalls(self.manager, self.report, self.limits.plugin_timeout)
+        # Error rows reported while a batch is extracted, written with its rows.
+        self._deferred: list[tuple[str, str, str, str, dict[str, Any]]] | None = None
         for _ in self.calls.results("prepare_corpus", "prepare", {"db": corpus.db}):
             pass
 
@@ -194,11 +196,33 @@ class Processor:
 
     def process(self, capture: Capture) -> str:
         """Store the capture and, for an HTML page, its article; return the outcome."""
-        self.learn(capture)
+        return self.process_batch([capture])[0]
+
+    def process_batch(self, captures: Sequence[Capture]) -> list[str]:
+        """Process several captures, writing their rows in one transaction.
+
+        Extraction and cleaning only read the corpus, so they run before the
+        write transaction: another process writing the same corpus waits for
+        the writes alone, never for this one's CPU work.
+        """
+        self._deferred = []
+        try:
+            for capture in captures:
+                self.learn(capture)
+            results = [self._extract(capture) for capture in captures]
+        finally:
+            deferred, self._deferred = self._deferred, None
         with self.corpus.transaction():
-            outcome = self._process(capture)
-        self.counts[outcome] += 1
-        return outcome
+            for capture in captures:  # first, as error rows refer to them
+                self.corpus.add_capture(capture)
+            for url, stage, kind, message, details in deferred:
+                self.corpus.add_error(url, stage, kind, message, **details)
+            outcomes = [
+                self._export(capture, outcome, article)
+                for capture, (outcome, article) in zip(captures, results, strict=True)
+            ]
+        self.counts.update(outcomes)
+        return outcomes
 
     def page_kind(self, capture: Capture) -> str:
         """``article`` or ``hub``: the crawl's URL patterns, then the classify_page hook."""
@@ -209,23 +233,26 @@ class Processor:
         return next((answer for answer in answers if answer is not None), "article")
 
     def report(self, url: str, stage: str, kind: str, message: str, **details: Any) -> None:
-        """Record an error row and a log line."""
+        """Record an error row and a log line (the row waits for the batch's transaction)."""
         log.warning("%s: %s", url, message)
         self.counts["errors"] += 1
-        self.corpus.add_error(url, stage, kind, message, **details)
+        if self._deferred is not None:
+            self._deferred.append((url, stage, kind, message, details))
+        else:
+            self.corpus.add_error(url, stage, kind, message, **details)
 
-    def _process(self, capture: Capture) -> str:
-        self.corpus.add_capture(capture)
+    def _extract(self, capture: Capture) -> tuple[str, Article | None]:
+        """The outcome for a capture and its cleaned article, if it has one; reads only."""
         if not 200 <= capture.status < 300 or not capture.is_html:
-            return "skipped"
+            return "skipped", None
         if capture.record_type == "revisit" and not capture.body:
-            return "unresolved_revisit"  # its original is in no WARC given
+            return "unresolved_revisit", None  # its original is in no WARC given
         problem = unusable_body(capture, self.limits)
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)
-            return "failed"
+            return "failed", None
         if self.page_kind(capture) == "hub":
-            return "hub"  # archived; no article row
+            return "hub", None  # archived; no article row
         decoding = undecodable_bytes(capture)
         if decoding is not None:
             self.report(capture.url, "extract", "undecodable_bytes", decoding, capture=capture)
@@ -234,13 +261,18 @@ class Processor:
             self.report(
                 capture.url, "extract", "no_article", "no article text found", capture=capture
             )
-            return "failed"
+            return "failed", None
+        return "article", article
+
+    def _export(self, capture: Capture, outcome: str, article: Article | None) -> str:
+        if article is None:
+            return outcome
         arguments = {"article": article, "capture": capture, "corpus": self.corpus}
         for _ in self.calls.results("export_article", "export", arguments, capture):
             pass
         if self.on_article is not None:
             self.on_article(article, capture)
-        return "article"
+        return outcome
 
 
 def page_capture(html: bytes | str, url: str | None = None) -> Capture:

@@ -326,15 +326,29 @@ class StoryIndex:
     """The LSH index of a corpus's stored signatures, kept up to date as articles arrive.
 
     Built once from ``story_signatures`` (no text is hashed again), then
-    ``assign_story`` updates it; a crawl keeps one for its whole run.
+    ``assign_story`` updates it; a crawl keeps one for its whole run. Each
+    assignment first reads the signatures other processes stored since (a
+    crawl's worker processes share one corpus), so every article is compared
+    with every other.
     """
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         create_tables(db)
         self.db = db
         self.graph = _Graph()
-        for row in db.query("select article, signature from story_signatures"):
-            self.graph.add(row["article"], _from_blob(row["signature"]))
+        self.seen_rowid = 0
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Add the signatures stored since the index last looked."""
+        rows = self.db.execute(
+            "select rowid, article, signature from story_signatures where rowid > ?"
+            " order by rowid",
+            [self.seen_rowid],
+        ).fetchall()
+        for rowid, article, blob in rows:
+            self.graph.add(article, _from_blob(blob))
+            self.seen_rowid = rowid
 
     def assign(self, url: str) -> int | None:
         """Place the stored article ``url`` in its story (or none); return the story id.
@@ -343,6 +357,7 @@ class StoryIndex:
         have changed) and those of its new neighbours, merged when it links them.
         """
         db = self.db
+        self.refresh()
         old_neighbourhood = set(self._members_of(self._stories_of([url])))
         row = db.execute("select text from articles where url = ?", [url]).fetchone()
         found = features(row[0] if row else "")

@@ -77,6 +77,7 @@ class Loaded:
 
     origins: dict[str, PluginOrigin] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    choice: PluginChoice = field(default_factory=PluginChoice)  # to load the same elsewhere
 
 
 def new_plugin_manager(choice: PluginChoice | None = None) -> pluggy.PluginManager:
@@ -86,7 +87,7 @@ def new_plugin_manager(choice: PluginChoice | None = None) -> pluggy.PluginManag
     manager.add_hookspecs(hookspecs)
     for name in choice.disabled:
         manager.set_blocked(name)
-    record = Loaded()
+    record = Loaded(choice=choice)
     manager.tearsheet_loaded = record  # type: ignore[attr-defined]
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         distribution = entry_point.dist.name if entry_point.dist else None

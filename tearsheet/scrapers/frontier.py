@@ -4,6 +4,8 @@ Each page the spider schedules is a row: ``queued`` when found,
 ``archived`` once its final response is in a WARC file (with where), and
 ``done`` once its links were taken. Rows are written as they change, in WAL
 mode, so even a crawl killed with SIGKILL leaves an exact list behind.
+``unprocessed`` lists the WARC records whose corpus rows are not written
+yet, so that a crawl after a crash processes them first.
 """
 
 import json
@@ -23,6 +25,11 @@ create table if not exists pages (
     warc_offset integer
 );
 create table if not exists meta (key text primary key, value text);
+create table if not exists unprocessed (
+    warc_file text not null,
+    warc_offset integer not null,
+    primary key (warc_file, warc_offset)
+);
 """
 
 
@@ -81,6 +88,22 @@ class Frontier:
             [state],
         )
         return [Page(*row) for row in rows]
+
+    def unprocessed(self) -> list[tuple[str, int]]:
+        """Records archived whose rows the corpus may not have: a crash came first."""
+        return self.db.execute(
+            "select warc_file, warc_offset from unprocessed order by rowid"
+        ).fetchall()
+
+    def to_process(self, warc_file: str, warc_offset: int) -> None:
+        self.db.execute("insert or ignore into unprocessed values (?, ?)", [warc_file, warc_offset])
+
+    def processed(self, records: list[tuple[str, int]]) -> None:
+        self.db.execute("begin")
+        self.db.executemany(
+            "delete from unprocessed where warc_file = ? and warc_offset = ?", records
+        )
+        self.db.execute("commit")
 
     def save_options(self, options: dict[str, Any]) -> None:
         self.db.execute(

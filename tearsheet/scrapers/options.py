@@ -39,6 +39,8 @@ class CrawlOptions:
     retries: int = 3
     max_warc_size: int = DEFAULT_MAX_FILE_SIZE
     plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
+    extract: bool = True
+    workers: int | None = None  # processes that extract; None: one per core
     log_level: str = "WARNING"
     progress_interval: float = 10.0
     resume: bool = False

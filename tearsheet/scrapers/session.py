@@ -3,6 +3,7 @@
 import json
 import logging
 import platform
+from collections import Counter
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
@@ -19,7 +20,8 @@ from tearsheet.archive.writer import WarcFileWriter, payload_digest
 from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.pages import ClassifyRules
-from tearsheet.plugins.manager import get_plugin_manager
+from tearsheet.plugins.manager import get_plugin_manager, loaded
+from tearsheet.pool import Finished, ProcessingPool, default_workers
 from tearsheet.processing import Limits, Processor
 from tearsheet.scrapers.frontier import Frontier
 
@@ -27,7 +29,13 @@ log = logging.getLogger(__name__)
 
 
 class CrawlSession:
-    """Writes each exchange to the WARC files, then through the processing path."""
+    """Writes each exchange to the WARC files, then through the processing path.
+
+    Processing runs in worker processes (``workers``, one per core by
+    default) or, with ``workers`` 0, here. Every record is listed in the
+    frontier as unprocessed until its rows are in the corpus, so a crawl
+    started after a crash first processes what the crash left undone.
+    """
 
     def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
         self.archive_dir = Path(archive_dir)
@@ -38,7 +46,14 @@ class CrawlSession:
                 options.get("article_patterns", []), options.get("hub_patterns", [])
             ),
         )
-        self.processor = Processor(self.corpus, get_plugin_manager(), limits)
+        manager = get_plugin_manager()
+        self.processor = Processor(self.corpus, manager, limits)
+        self.extracting = bool(options.get("extract", True))
+        workers = options.get("workers")
+        workers = default_workers() if workers is None else int(workers)
+        self.pool = None
+        if self.extracting and workers > 0:
+            self.pool = ProcessingPool(self.corpus.path, limits, loaded(manager).choice, workers)
         self.writer = WarcFileWriter(
             self.archive_dir / WARC_DIR,
             info=warcinfo_fields(options, software),
@@ -48,6 +63,9 @@ class CrawlSession:
         self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
         self.fetched = 0
+        self.backlog_peak = 0  # most captures waiting for the workers at once
+        self.closed = False
+        self.recover()
 
     def archive(
         self,
@@ -58,7 +76,7 @@ class CrawlSession:
         truncated: str | None = None,
         page: str | None = None,
     ) -> Capture:
-        """Keep the exchange in the WARC, then extract and store its article.
+        """Keep the exchange in the WARC, then hand it on to be extracted and stored.
 
         A 200 response whose payload the archive already holds becomes a
         revisit record referring to the first capture of that payload.
@@ -75,12 +93,66 @@ class CrawlSession:
             # from there rather than fetching it again.
             self.frontier.archived(page, capture.warc_file, capture.warc_offset)
         self.fetched += 1
+        self.hand_on(capture)
+        return capture
+
+    def hand_on(self, capture: Capture) -> None:
+        """Process an archived capture here or in the workers, or just list it."""
+        if not self.extracting:  # --no-extract: `tearsheet extract` does the rest
+            with self.corpus.transaction():
+                self.corpus.add_capture(capture)
+            return
+        record = (capture.warc_file, capture.warc_offset)
+        self.frontier.to_process(*record)
+        if self.pool is not None:
+            self.pool.submit(capture)
+            self.backlog_peak = max(self.backlog_peak, self.pool.pending)
+            self.tick()
+            return
         try:
             self.processor.process(capture)
         except Exception:  # the record is safe in the WARC; extract can redo this
-            log.exception("%s: processing failed; the capture is archived", url)
+            log.exception("%s: processing failed; the capture is archived", capture.url)
             self.processor.counts["errors"] += 1
-        return capture
+            return
+        self.frontier.processed([record])
+
+    @property
+    def must_wait(self) -> bool:
+        """True while the workers have as much queued as they may: fetch no more."""
+        return self.pool is not None and not self.closed and self.pool.full
+
+    def tick(self) -> None:
+        """Send a part-filled batch and note the batches the workers finished."""
+        if self.pool is None or self.closed:
+            return
+        self.pool.flush()
+        self._settle(self.pool.finished())
+
+    def _settle(self, finished: Finished) -> None:
+        self.frontier.processed(finished.processed)
+        files = sorted({warc_file for warc_file, _ in finished.lost})
+        for warc_file in files:
+            self.fetch_failed(
+                warc_file,
+                "worker_lost",
+                "a worker process ended before storing captures of this WARC file;"
+                " the next crawl into this archive (or `tearsheet extract`) processes them",
+                stage="process",
+            )
+
+    def recover(self) -> None:
+        """Process the records a stopped crawl archived but did not store."""
+        for warc_file, offset in self.frontier.unprocessed():
+            try:
+                capture = self.read_capture(warc_file, offset)
+            except (OSError, StopIteration, ValueError) as exc:
+                self.fetch_failed(
+                    warc_file, "unreadable_warc", f"record at {offset}: {exc}", stage="read"
+                )
+                self.frontier.processed([(warc_file, offset)])
+                continue
+            self.hand_on(capture)
 
     def read_capture(self, warc_file: str, offset: int) -> Capture:
         """The capture archived at ``offset`` of one of this archive's WARC files.
@@ -117,17 +189,25 @@ class CrawlSession:
             self.processor.process(self.read_capture(warc_file, offset))
         return len(stale)
 
-    def fetch_failed(self, url: str, kind: str, message: str) -> None:
+    def fetch_failed(self, url: str, kind: str, message: str, stage: str = "fetch") -> None:
         """A request that got no usable response: an errors row and a log line."""
-        self.processor.report(url, "fetch", kind, message)
+        with self.corpus.transaction():
+            self.processor.report(url, stage, kind, message)
 
     @property
     def stats(self) -> dict[str, int]:
-        return {"fetched": self.fetched, **self.processor.counts}
+        counts = self.processor.counts + (self.pool.counts if self.pool else Counter())
+        backlog = {"backlog_peak": self.backlog_peak} if self.pool else {}
+        return {"fetched": self.fetched, **counts, **backlog}
 
     def close(self) -> None:
+        if self.pool is not None:
+            self.pool.flush()
+            self._settle(self.pool.drain())
+            self.pool.close()
+        self.closed = True
         self.writer.close()
-        recleaned = self.finish_learning()
+        recleaned = self.finish_learning() if self.extracting else 0
         if recleaned:
             log.info("cleaned %d articles again with the site templates learned", recleaned)
         self.frontier.close()

@@ -16,6 +16,7 @@ POLITE_RETRY = "tearsheet.scrapers.politeness.PoliteRetryMiddleware"
 CONDITIONAL = "tearsheet.scrapers.conditional.ConditionalRequestMiddleware"
 PRIVATE_GUARD = "tearsheet.scrapers.addresses.PrivateAddressMiddleware"
 PUBLIC_RESOLVER = "tearsheet.scrapers.addresses.PublicOnlyResolver"
+BACKPRESSURE = "tearsheet.scrapers.backpressure.PoolBackpressureMiddleware"
 
 
 def user_agent(options: CrawlOptions) -> str:
@@ -44,6 +45,7 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(options.concurrency_per_site),
         "RETRY_TIMES": options.retries,
         "DOWNLOADER_MIDDLEWARES": {
+            BACKPRESSURE: 10,  # before anything else: a waiting request costs nothing yet
             CAPTURE_MIDDLEWARE: CAPTURE_ORDER,
             SCRAPY_RETRY: None,
             POLITE_RETRY: 550,

@@ -1,0 +1,185 @@
+"""Captures processed in worker processes, so a crawl's fetching never waits on extraction.
+
+Extraction and cleaning are CPU-bound; the crawl process only fetches and
+writes WARC records. Captures go to the workers in batches; each worker
+keeps its own ``Processor`` (plugins and a connection to the same corpus)
+and writes a batch's rows in one transaction. Nothing here imports Scrapy
+or Twisted.
+"""
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tearsheet.archive import Capture
+from tearsheet.corpus import Corpus
+from tearsheet.plugins.manager import PluginChoice, new_plugin_manager
+from tearsheet.processing import Limits, Processor
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 8  # captures per task: one transaction in the worker
+BATCHES_PER_WORKER = 2  # queued per worker before the crawl is asked to wait
+
+# Imported once by the fork server, so each worker starts with them loaded.
+PRELOAD = [
+    "tearsheet.pool",
+    "tearsheet.plugins.default.trafilatura_extractor",
+    "tearsheet.plugins.default.stories",
+    "tearsheet.cleaning",
+]
+
+_processor: Processor | None = None
+
+
+def default_workers() -> int:
+    """One worker per core the process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _start_worker(corpus_path: Path, limits: Limits, choice: PluginChoice) -> None:
+    global _processor
+    # Ctrl-C reaches the whole process group; the crawl stops and drains us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _processor = Processor(Corpus(corpus_path), new_plugin_manager(choice), limits)
+
+
+def _process_batch(captures: list[Capture]) -> Counter[str]:
+    """Process a batch in a worker; return the outcome counts it added."""
+    if _processor is None:
+        raise RuntimeError("worker process was not initialised")
+    before = Counter(_processor.counts)
+    _processor.process_batch(captures)
+    after = Counter(_processor.counts)
+    after.subtract(before)
+    return +after
+
+
+@dataclass
+class Batch:
+    """A task sent to the workers and where its captures are in the WARC files."""
+
+    future: Future[Counter[str]]
+    records: list[tuple[str, int]]
+
+
+@dataclass
+class Finished:
+    """Batches that ended since last asked: their records, and those a dead worker lost."""
+
+    processed: list[tuple[str, int]] = field(default_factory=list)
+    lost: list[tuple[str, int]] = field(default_factory=list)
+
+
+class ProcessingPool:
+    """Worker processes sized to the cores, with a bounded number of queued batches.
+
+    ``full`` tells the caller to stop handing in captures until ``finished``
+    has collected some; so memory stays bounded whatever the fetch rate.
+    """
+
+    def __init__(
+        self,
+        corpus_path: Path,
+        limits: Limits,
+        choice: PluginChoice,
+        workers: int,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self.arguments = (Path(corpus_path), limits, choice)
+        self.workers = workers
+        self.batch_size = batch_size
+        self.max_batches = workers * BATCHES_PER_WORKER
+        self.counts: Counter[str] = Counter()
+        self.waiting: list[Capture] = []
+        self.running: list[Batch] = []
+        self.executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        # The server imports the processing path once; each worker forks from it.
+        context.set_forkserver_preload(PRELOAD)
+        executor = ProcessPoolExecutor(
+            self.workers, context, initializer=_start_worker, initargs=self.arguments
+        )
+        for _ in range(self.workers):  # start them now, while Scrapy starts
+            executor.submit(default_workers)
+        return executor
+
+    @property
+    def pending(self) -> int:
+        """Captures handed in and not yet processed."""
+        return len(self.waiting) + sum(len(batch.records) for batch in self.running)
+
+    @property
+    def full(self) -> bool:
+        return len(self.running) >= self.max_batches
+
+    def submit(self, capture: Capture) -> None:
+        self.waiting.append(capture)
+        if len(self.waiting) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the captures waiting for a full batch."""
+        if not self.waiting:
+            return
+        captures, self.waiting = self.waiting, []
+        records = [(capture.warc_file, capture.warc_offset) for capture in captures]
+        try:
+            future = self.executor.submit(_process_batch, captures)
+        except BrokenProcessPool:
+            future = Future()
+            future.set_exception(BrokenProcessPool("the worker pool had broken"))
+        self.running.append(Batch(future, records))
+
+    def finished(self) -> Finished:
+        """Collect the batches that ended, without waiting."""
+        done = Finished()
+        for batch in [batch for batch in self.running if batch.future.done()]:
+            self.running.remove(batch)
+            self._collect(batch, done)
+        return done
+
+    def drain(self) -> Finished:
+        """Send what waits and wait for every batch to end."""
+        self.flush()
+        done = Finished()
+        for batch in self._in_order():
+            try:
+                batch.future.exception()
+            finally:
+                self._collect(batch, done)
+        return done
+
+    def _in_order(self) -> Iterator[Batch]:
+        while self.running:
+            yield self.running.pop(0)
+
+    def _collect(self, batch: Batch, done: Finished) -> None:
+        try:
+            self.counts.update(batch.future.result())
+        except Exception as exc:
+            # A worker died (killed, out of memory, a crash in a C library) or
+            # the corpus refused the batch: its rows are not in the corpus.
+            log.error("a batch of %d captures was not processed: %s", len(batch.records), exc)
+            done.lost.extend(batch.records)
+            if isinstance(exc, BrokenProcessPool):
+                self._replace_broken_executor()
+            return
+        done.processed.extend(batch.records)
+
+    def _replace_broken_executor(self) -> None:
+        if getattr(self.executor, "_broken", False):
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._new_executor()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
