@@ -342,8 +342,7 @@ class StoryIndex:
     def refresh(self) -> None:
         """Add the signatures stored since the index last looked."""
         rows = self.db.execute(
-            "select rowid, article, signature from story_signatures where rowid > ?"
-            " order by rowid",
+            "select rowid, article, signature from story_signatures where rowid > ? order by rowid",
             [self.seen_rowid],
         ).fetchall()
         for rowid, article, blob in rows:
