@@ -62,6 +62,19 @@ class Frontier:
             [warc_file, warc_offset, url],
         )
 
+    def release(self, url: str) -> None:
+        """Give a taken page back: a shared crawl's queue holds it now (docs/distributed.md)."""
+        self.db.execute("delete from pages where url = ? and state = 'queued'", [url])
+
+    def reopen_done(self) -> None:
+        """Archived pages marked done become ``archived`` again, to take their links anew."""
+        self.db.execute(
+            "update pages set state = 'archived' where state = 'done' and warc_file is not null"
+        )
+
+    def urls(self) -> list[str]:
+        return [row[0] for row in self.db.execute("select url from pages order by rowid")]
+
     def done(self, url: str) -> None:
         self.db.execute("update pages set state = 'done' where url = ?", [url])
 

@@ -22,6 +22,7 @@ from tearsheet.pages import ClassifyRules
 from tearsheet.plugins.manager import get_plugin_manager
 from tearsheet.processing import Limits, Processor
 from tearsheet.scrapers.frontier import Frontier
+from tearsheet.scrapers.shards import state_dir
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,11 @@ class CrawlSession:
 
     def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
         self.archive_dir = Path(archive_dir)
-        self.corpus = Corpus(self.archive_dir / CORPUS_NAME)
+        # A worker of a shared crawl keeps its corpus shard and frontier apart
+        # and names its WARC files after itself (docs/distributed.md).
+        worker = options.get("worker_id")
+        own_dir = state_dir(self.archive_dir, worker)
+        self.corpus = Corpus(own_dir / CORPUS_NAME)
         limits = Limits(
             plugin_timeout=float(options.get("plugin_timeout") or 0) or None,
             page_rules=ClassifyRules(
@@ -42,10 +47,11 @@ class CrawlSession:
         self.writer = WarcFileWriter(
             self.archive_dir / WARC_DIR,
             info=warcinfo_fields(options, software),
+            prefix=f"tearsheet-{worker}" if worker else "tearsheet",
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
         self.run_id = self.corpus.start_run("crawl", options)
-        self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
+        self.frontier = Frontier(own_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
         self.fetched = 0
 

@@ -65,6 +65,7 @@ def site_of(url: str) -> str:
 
 MAX_SITEMAPS = 1000  # sitemap indexes can nest and loop: read this many at most
 PAGE_KEY = "tearsheet_page"  # request.meta: the frontier URL a request (or redirect) serves
+KIND_KEY = "tearsheet_kind"  # request.meta: page, sitemap or feed
 
 
 class SiteSpider(Spider):
@@ -85,6 +86,9 @@ class SiteSpider(Spider):
         self.allow = [re.compile(pattern) for pattern in options.get("allow", [])]
         self.deny = [re.compile(pattern) for pattern in options.get("deny", [])]
         self.max_pages = int(options.get("max_pages") or 0)
+        # A shared crawl (--redis): Redis decides what is new; the frontier
+        # holds only the pages this worker took from the shared queue.
+        self.shared = bool(options.get("redis"))
         self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
         self.sitemaps = list(options.get("sitemaps", []))
@@ -110,8 +114,8 @@ class SiteSpider(Spider):
             for page in self.frontier.in_state("archived"):
                 for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
-            for page in queued:
-                yield self.request_for(page.url, page.depth, page.kind)
+            for page in queued:  # a shared crawl's Redis has seen them: push them anyway
+                yield self.request_for(page.url, page.depth, page.kind, again=self.shared)
             return
         starts = [(url, "sitemap") for url in self.sitemaps]
         starts += [(url, "feed") for url in self.feeds]
@@ -178,16 +182,17 @@ class SiteSpider(Spider):
         if kind == "sitemap" and self.frontier.count("sitemap") >= MAX_SITEMAPS:
             log.warning("%s: not read: over %d sitemaps in this crawl", url, MAX_SITEMAPS)
             return None
-        if not self.frontier.add(url, depth, kind):
+        if not self.shared and not self.frontier.add(url, depth, kind):
             return None
         return self.request_for(url, depth, kind)
 
-    def request_for(self, url: str, depth: int, kind: str = "page") -> Request:
+    def request_for(self, url: str, depth: int, kind: str = "page", again: bool = False) -> Request:
         return Request(
             url,
             callback=self.callbacks[kind],
             errback=self.failed,
-            meta={PAGE_KEY: url, "depth": depth},
+            meta={PAGE_KEY: url, KIND_KEY: kind, "depth": depth},
+            dont_filter=again,
         )
 
     def parse(self, response: Response) -> Iterator[Request]:
