@@ -78,10 +78,13 @@ class SharedScheduler(Scheduler):
     - A page popped from the queue is this worker's: it is in the worker's
       frontier before it is fetched, so a killed worker's ``--resume`` can
       give back what it had taken and not archived.
-    - A page pushed to the queue (given back, or a redirect or retry that
-      another worker may take) is no longer this worker's.
-    - If Redis fails, a page that could not be pushed stays in the frontier
-      and the worker stops cleanly; ``--resume`` pushes it later.
+    - A link the spider found is in the frontier (``found``) until Redis has
+      it, so a page can be marked done before its links reach Redis.
+    - A page pushed to the queue or filtered as seen (a link, a page given
+      back, a redirect or retry another worker may take) is no longer this
+      worker's.
+    - If Redis fails, the worker stops cleanly and what could not be pushed
+      stays in the frontier; ``--resume`` pushes it later.
 
     An idle worker waits while the queue holds requests or another worker is
     busy (its pages may still add links), and stops once the whole job has
@@ -150,13 +153,12 @@ class SharedScheduler(Scheduler):
             queued = super().enqueue_request(request)
         except REDIS_ERRORS as exc:
             self._lose(exc)
-            if page:
-                self._keep(page, request)
+            if page:  # a page this worker holds keeps its state
+                depth = int(request.meta.get("depth", 0))
+                self.frontier.add(page, depth, request.meta.get(KIND_KEY, "page"), "found")
             return False
-        if page and queued:
+        if page:  # queued, or filtered: Redis has it either way
             self.frontier.release(page)
-        elif page and "redirect_urls" in request.meta:
-            self.frontier.done(page)  # the redirect's target is another page of the job's
         return queued
 
     def next_request(self) -> Request | None:
@@ -170,7 +172,8 @@ class SharedScheduler(Scheduler):
         if request is None:
             return None
         if page := request.meta.get(PAGE_KEY):
-            self._keep(page, request)
+            depth = int(request.meta.get("depth", 0))
+            self.frontier.take(page, depth, request.meta.get(KIND_KEY, "page"))
         try:
             self.server.set(self.busy_key, 1, ex=self.BUSY_TTL)
         except REDIS_ERRORS as exc:
@@ -185,10 +188,6 @@ class SharedScheduler(Scheduler):
         except REDIS_ERRORS as exc:
             self._lose(exc)
             return False
-
-    def _keep(self, page: str, request: Request) -> None:
-        depth = int(request.meta.get("depth", 0))
-        self.frontier.add(page, depth, request.meta.get(KIND_KEY, "page"))
 
     def _tick(self) -> None:
         """Have Scrapy look at the shared queue, and keep the busy key while working."""

@@ -87,7 +87,8 @@ class SiteSpider(Spider):
         self.deny = [re.compile(pattern) for pattern in options.get("deny", [])]
         self.max_pages = int(options.get("max_pages") or 0)
         # A shared crawl (--redis): Redis decides what is new; the frontier
-        # holds only the pages this worker took from the shared queue.
+        # holds the pages this worker took from the shared queue, and the
+        # links it found until Redis has them.
         self.shared = bool(options.get("redis"))
         self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
@@ -111,11 +112,15 @@ class SiteSpider(Spider):
             # Read the queue first: parsing archived pages queues their links,
             # and those are requested by that parsing already.
             queued = self.frontier.in_state("queued")
+            # A shared crawl's links not yet handed to Redis go through its duplicate filter.
+            found = self.frontier.in_state("found")
             for page in self.frontier.in_state("archived"):
                 for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
             for page in queued:  # a shared crawl's Redis has seen them: push them anyway
                 yield self.request_for(page.url, page.depth, page.kind, again=self.shared)
+            for page in found:
+                yield self.request_for(page.url, page.depth, page.kind)
             return
         starts = [(url, "sitemap") for url in self.sitemaps]
         starts += [(url, "feed") for url in self.feeds]
@@ -182,7 +187,7 @@ class SiteSpider(Spider):
         if kind == "sitemap" and self.frontier.count("sitemap") >= MAX_SITEMAPS:
             log.warning("%s: not read: over %d sitemaps in this crawl", url, MAX_SITEMAPS)
             return None
-        if not self.shared and not self.frontier.add(url, depth, kind):
+        if not self.frontier.add(url, depth, kind, "found" if self.shared else "queued"):
             return None
         return self.request_for(url, depth, kind)
 
