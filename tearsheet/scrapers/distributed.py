@@ -100,6 +100,9 @@ class SharedScheduler(Scheduler):
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "SharedScheduler":
         scheduler = super().from_crawler(crawler)
+        # scrapy-redis counts with an argument Scrapy 2.19 deprecates, warning
+        # on every request; tearsheet's progress counts pages itself.
+        scheduler.stats = None
         scheduler.crawler = crawler
         scheduler.url = crawler.settings["REDIS_URL"]
         scheduler.archive_dir = crawler.settings["TEARSHEET_ARCHIVE_DIR"]
