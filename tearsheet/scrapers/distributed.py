@@ -3,8 +3,8 @@
 Every worker runs the same crawl with ``--redis URL``: requests go into one
 Redis sorted set and request fingerprints into one Redis set, so a URL is
 fetched once across workers. The job's keys are ``tearsheet:JOB:requests``,
-``tearsheet:JOB:dupefilter``, ``tearsheet:JOB:workers`` and one short-lived
-``tearsheet:JOB:busy:WORKER`` per working worker.
+``tearsheet:JOB:dupefilter``, ``tearsheet:JOB:workers``, and per worker a
+short-lived ``tearsheet:JOB:busy:WORKER`` and ``tearsheet:JOB:taken:WORKER``.
 """
 
 import time
@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
@@ -26,6 +28,15 @@ from tearsheet.scrapers.options import CrawlOptions
 from tearsheet.scrapers.site import KIND_KEY, PAGE_KEY
 
 REDIS_ERRORS = (redis.RedisError, OSError)
+
+
+# Pop the queue's first request into a worker's own set, atomically.
+POP_INTO = """
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+redis.call('ZADD', KEYS[2], popped[2], popped[1])
+return popped[1]
+"""
 
 
 class RedisUnavailableError(RuntimeError):
@@ -47,7 +58,9 @@ def redis_address(url: str) -> str:
 
 def check_redis(url: str) -> None:
     """Fail at once, in one line, when the job's Redis cannot be reached."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=5, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+    )
     try:
         client.ping()
     except REDIS_ERRORS as exc:
@@ -66,7 +79,13 @@ def redis_settings(options: CrawlOptions) -> dict[str, Any]:
         "SCHEDULER_DUPEFILTER_KEY": job_key(job, "dupefilter"),
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_URL": options.redis,
-        "REDIS_PARAMS": {"socket_timeout": 10, "socket_connect_timeout": 5},
+        # A blip of up to ~3.5 s is retried; a longer outage stops the worker
+        # (redis-py's default retries could block the crawl for minutes).
+        "REDIS_PARAMS": {
+            "socket_timeout": 5,
+            "socket_connect_timeout": 5,
+            "retry": Retry(ExponentialBackoff(cap=1, base=0.25), 4),
+        },
         "TEARSHEET_JOB": job,
         "TEARSHEET_WORKER": options.worker_id,
     }
@@ -110,6 +129,8 @@ class SharedScheduler(Scheduler):
         scheduler.busy_key = job_key(job, f"busy:{worker}")
         scheduler.busy_pattern = job_key(job, "busy:*")
         scheduler.workers_key = job_key(job, "workers")
+        scheduler.taken_key = job_key(job, f"taken:{worker}")
+        scheduler.pop_into = scheduler.server.register_script(POP_INTO)
         scheduler.worker = worker
         scheduler.lost = False
         scheduler.quiet_since = None
@@ -124,8 +145,10 @@ class SharedScheduler(Scheduler):
     def open(self, spider: Spider) -> None:
         super().open(spider)
         new_here = self.server.sadd(self.workers_key, self.worker) == 1
-        if new_here and spider.settings.getdict("TEARSHEET_OPTIONS").get("resume"):
-            self._reseed()
+        if spider.settings.getdict("TEARSHEET_OPTIONS").get("resume"):
+            self._recover_taken()
+            if new_here:
+                self._reseed()
         self.ticker.start(self.TICK, now=False)
 
     def _reseed(self) -> None:
@@ -165,23 +188,40 @@ class SharedScheduler(Scheduler):
         return queued
 
     def next_request(self) -> Request | None:
+        """Pop a request into this worker's ``taken`` set, then into its frontier.
+
+        The set covers the moment between the pop and the frontier's write:
+        a worker killed there finds the request in it on ``--resume``.
+        """
         if self.lost:
             return None
         try:
-            request = super().next_request()
+            data = self.pop_into(keys=[self.queue.key, self.taken_key])
         except REDIS_ERRORS as exc:
             self._lose(exc)
             return None
-        if request is None:
+        if data is None:
             return None
-        if page := request.meta.get(PAGE_KEY):
-            depth = int(request.meta.get("depth", 0))
-            self.frontier.take(page, depth, request.meta.get(KIND_KEY, "page"))
+        request = self.queue._decode_request(data)
+        self._take(request)
         try:
-            self.server.set(self.busy_key, 1, ex=self.BUSY_TTL)
+            self.server.pipeline().zrem(self.taken_key, data).set(
+                self.busy_key, 1, ex=self.BUSY_TTL
+            ).execute()
         except REDIS_ERRORS as exc:
             self._lose(exc)
         return request
+
+    def _take(self, request: Request) -> None:
+        if page := request.meta.get(PAGE_KEY):
+            depth = int(request.meta.get("depth", 0))
+            self.frontier.take(page, depth, request.meta.get(KIND_KEY, "page"))
+
+    def _recover_taken(self) -> None:
+        """Requests popped by this worker before it stopped, and maybe not in its frontier."""
+        for data in self.server.zrange(self.taken_key, 0, -1):
+            self._take(self.queue._decode_request(data))
+        self.server.delete(self.taken_key)
 
     def has_pending_requests(self) -> bool:
         if self.lost:

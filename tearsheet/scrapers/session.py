@@ -105,6 +105,15 @@ class CrawlSession:
             iterator.read_to_end(record)
             return replace(capture, warc_length=iterator.get_record_length())
 
+    def catch_up(self, warc_file: str, offset: int) -> None:
+        """A page archived just before a crash may have missed the corpus: process it now."""
+        capture = self.read_capture(warc_file, offset)
+        stored = self.corpus.db.execute(
+            "select 1 from captures where warc_record_id = ?", [capture.warc_record_id]
+        ).fetchone()
+        if stored is None:
+            self.processor.process(capture)
+
     def _original_payload(self, record_id: str | None) -> bytes | None:
         row = self.corpus.db.execute(
             "select warc_file, warc_offset, payload_digest from captures where warc_record_id = ?",

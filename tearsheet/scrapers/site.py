@@ -115,6 +115,7 @@ class SiteSpider(Spider):
             # A shared crawl's links not yet handed to Redis go through its duplicate filter.
             found = self.frontier.in_state("found")
             for page in self.frontier.in_state("archived"):
+                session_of(self.crawler).catch_up(page.warc_file, page.warc_offset)
                 for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
             for page in queued:  # a shared crawl's Redis has seen them: push them anyway
