@@ -34,6 +34,8 @@ class Site(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
+        if self.path == "/":  # the crawl starts when the test lets it
+            self.server.gate.wait(60)  # type: ignore[attr-defined]
         time.sleep(0.05)
         if self.path == "/":
             body = html_page("Harbour Gazette", ["Sections."], SECTIONS)
@@ -68,6 +70,8 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 def site() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
     server.requests = []  # type: ignore[attr-defined]
+    server.gate = threading.Event()  # type: ignore[attr-defined]
+    server.gate.set()  # type: ignore[attr-defined]
     server.url = f"http://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
@@ -130,7 +134,10 @@ def test_three_workers_fetch_every_url_once_and_together_archive_the_site(
 ) -> None:
     archive = tmp_path / "archive"
     ids = ["w1", "w2", "w3"]
+    site.gate.clear()  # the home page waits until all three workers have joined the job
     workers = [worker(site.url, archive, redis_server.url, w) for w in ids]
+    wait_until(lambda: redis_server.client().scard("tearsheet:archive:workers") == 3)
+    site.gate.set()
     for process in workers:
         _, stderr = process.communicate(timeout=90)
         assert process.returncode == 0, stderr
