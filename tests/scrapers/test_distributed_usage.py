@@ -1,9 +1,10 @@
-"""Invalid use of a shared crawl's options: exit status 2 and one line, before any crawl."""
+"""A shared crawl refused before it starts: invalid use (exit 2), Redis unreachable (exit 3)."""
 
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from redisserver import free_port
 
 from tearsheet.cli import cli
 
@@ -43,3 +44,13 @@ def test_resume_of_a_shared_archive_names_its_workers(tmp_path: Path) -> None:
         result.stderr
         == f"tearsheet: {tmp_path} holds the shards of workers w1, w2: pass --worker-id\n"
     )
+
+
+def test_redis_unreachable_at_start_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    args = ["crawl", "--allow-private", SITE, "-o", str(tmp_path), "--redis", url]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"tearsheet: cannot reach Redis at {url}: ")
+    assert "Connection refused" in result.stderr
+    assert result.stderr.count("\n") == 1
