@@ -265,7 +265,6 @@ def crawl_options(function: Any) -> Any:
 @click.option(
     "--redis",
     metavar="URL",
-    callback=lambda ctx, param, value: _redis_url(value),
     help="Share the crawl with other workers through this Redis (redis://HOST:PORT/DB).",
 )
 @click.option(
@@ -363,12 +362,6 @@ class RedisUnavailable(click.ClickException):
     """Redis unreachable or lost: exit status 3, so that a supervisor can retry later."""
 
     exit_code = 3
-
-
-def _redis_url(value: str | None) -> str | None:
-    if value is not None and urlsplit(value).scheme not in ("redis", "rediss", "unix"):
-        raise click.BadParameter(f"not a Redis URL (redis://HOST:PORT/DB): {value!r}")
-    return value
 
 
 def _private_host(url: str) -> bool:

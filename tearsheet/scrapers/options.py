@@ -3,6 +3,7 @@
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tearsheet.archive.writer import DEFAULT_MAX_FILE_SIZE
 from tearsheet.processing import DEFAULT_PLUGIN_TIMEOUT
@@ -51,6 +52,8 @@ class CrawlOptions:
 
     def __post_init__(self) -> None:
         if self.redis:
+            if urlsplit(self.redis).scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(f"not a Redis URL (redis://HOST:PORT/DB): {self.redis!r}")
             self.worker_id = check_worker_id(self.worker_id or default_worker_id())
             self.job = self.job or Path(self.archive_dir).resolve().name
 
