@@ -276,6 +276,16 @@ def crawl_options(function: Any) -> Any:
     help="Extract articles as pages arrive; with --no-extract only archive them"
     " (`tearsheet extract` builds the corpus later).",
 )
+@click.option(
+    "--redis",
+    metavar="URL",
+    help="Share the crawl with other workers through this Redis (redis://HOST:PORT/DB).",
+)
+@click.option(
+    "--worker-id",
+    help="This worker's name in a shared crawl (default: HOST-PID); --resume needs it.",
+)
+@click.option("--job", help="The shared crawl's name in Redis (default: the output's name).")
 @crawl_options
 @click.pass_context
 def crawl(
@@ -297,8 +307,15 @@ def crawl(
     settings: dict[str, Any] = {}
     if resume_dir is not None:
         from tearsheet.scrapers.frontier import saved_options
+        from tearsheet.scrapers.shards import state_dir, workers_of
 
-        saved = saved_options(resume_dir)
+        worker = given.get("worker_id")
+        saved = saved_options(state_dir(resume_dir, worker))
+        if saved is None and not worker and workers_of(resume_dir):
+            raise click.UsageError(
+                f"{resume_dir} holds the shards of workers {', '.join(workers_of(resume_dir))}:"
+                " pass --worker-id"
+            )
         if saved is None:
             raise click.UsageError(f"{resume_dir} holds no crawl to resume (no frontier.db)")
         saved.pop("log_level", None)
@@ -331,6 +348,10 @@ def crawl(
             "nothing to crawl: give URLS, --sitemap, --feed, --url-list or a "
             "--config with [[sites]]"
         )
+    if settings.get("worker_id") and not settings.get("redis"):
+        raise click.UsageError("--worker-id names a worker of a shared crawl: give --redis too")
+    if settings.get("redis") and settings.get("max_pages"):
+        raise click.UsageError("--max-pages is not kept across workers: leave it out with --redis")
     from tearsheet.discovery import DiscoveryError, read_url_list
     from tearsheet.pages import ClassifyRules
 
@@ -345,9 +366,16 @@ def crawl(
         for path in settings.get("url_lists", []):
             read_url_list(path)
         ClassifyRules(settings.get("article_patterns", []), settings.get("hub_patterns", []))
+        options = CrawlOptions(**_limits(settings))
     except (DiscoveryError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
-    _run_crawl(CrawlOptions(**_limits(settings)))
+    _run_crawl(options)
+
+
+class RedisUnavailable(click.ClickException):
+    """Redis unreachable or lost: exit status 3, so that a supervisor can retry later."""
+
+    exit_code = 3
 
 
 def _private_host(url: str) -> bool:
@@ -364,12 +392,15 @@ def _limits(limits: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_crawl(options: Any) -> dict[str, Any]:
+    from tearsheet.scrapers.distributed import RedisUnavailableError
     from tearsheet.scrapers.runner import UnknownSpiderError, run_crawl
 
     try:
         stats = run_crawl(options)
     except UnknownSpiderError as exc:
         raise click.UsageError(str(exc)) from exc
+    except RedisUnavailableError as exc:
+        raise RedisUnavailable(str(exc)) from exc
     if options.log_level != "ERROR":
         click.echo(
             f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "

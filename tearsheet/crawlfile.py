@@ -44,6 +44,8 @@ CRAWL_KEYS = {
     "plugin_timeout": (int, float),
     "spider": str,
     "sitemaps_from_robots": bool,
+    "redis": str,
+    "job": str,
 }
 SITE_KEYS = {
     "start",

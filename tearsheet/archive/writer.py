@@ -75,7 +75,9 @@ class WarcFileWriter:
         Only this writer's own files are touched; new records go to a new
         file either way.
         """
-        ours = sorted(self.directory.glob(f"{self.prefix}-*.warc.gz"))
+        # The time stamp after the prefix keeps another prefix that starts
+        # with ours (worker "a" and worker "a-2") out of the match.
+        ours = sorted(self.directory.glob(f"{self.prefix}-{'[0-9]' * 17}-*.warc.gz"))
         if not ours:
             return
         cut_at = cut_truncated_tail(ours[-1])

@@ -2,7 +2,9 @@
 
 Each page the spider schedules is a row: ``queued`` when found,
 ``archived`` once its final response is in a WARC file (with where), and
-``done`` once its links were taken. Rows are written as they change, in WAL
+``done`` once its links were taken. A worker of a shared crawl
+(docs/distributed.md) keeps only the pages it took from the shared queue,
+and the links it ``found`` until Redis has them. Rows are written as they change, in WAL
 mode, so even a crawl killed with SIGKILL leaves an exact list behind.
 ``unprocessed`` lists the WARC records whose corpus rows are not written
 yet, so that a crawl after a crash processes them first.
@@ -55,12 +57,23 @@ class Frontier:
         if not resume:  # a new crawl (a revisit, say) starts from an empty list
             self.db.execute("delete from pages")
 
-    def add(self, url: str, depth: int, kind: str = "page") -> bool:
-        """Queue a page (or discovery document); False when this crawl has it already."""
+    def add(self, url: str, depth: int, kind: str = "page", state: str = "queued") -> bool:
+        """Queue a page (or discovery document); False when this crawl has it already.
+
+        A shared crawl adds a link it found as ``found`` until Redis has it.
+        """
         cursor = self.db.execute(
-            "insert or ignore into pages (url, depth, kind) values (?, ?, ?)", [url, depth, kind]
+            "insert or ignore into pages (url, depth, kind, state) values (?, ?, ?, ?)",
+            [url, depth, kind, state],
         )
         return cursor.rowcount == 1
+
+    def take(self, url: str, depth: int, kind: str = "page") -> None:
+        """A shared crawl's page popped from the queue: this worker's to fetch."""
+        if not self.add(url, depth, kind):
+            self.db.execute(
+                "update pages set state = 'queued' where url = ? and state = 'found'", [url]
+            )
 
     def archived(self, url: str, warc_file: str, warc_offset: int) -> None:
         self.db.execute(
@@ -68,6 +81,21 @@ class Frontier:
             " where url = ? and state = 'queued'",
             [warc_file, warc_offset, url],
         )
+
+    def release(self, url: str) -> None:
+        """A shared crawl's queue holds the page now, or had it: no longer this worker's."""
+        self.db.execute("delete from pages where url = ? and state in ('found', 'queued')", [url])
+
+    def reopen_done(self) -> None:
+        """Archived pages marked done become ``archived`` again, to take their links anew."""
+        self.db.execute(
+            "update pages set state = 'archived' where state = 'done' and warc_file is not null"
+        )
+
+    def urls(self) -> list[str]:
+        """The pages this crawl took, not those it only found."""
+        rows = self.db.execute("select url from pages where state != 'found' order by rowid")
+        return [row[0] for row in rows]
 
     def done(self, url: str) -> None:
         self.db.execute("update pages set state = 'done' where url = ?", [url])
@@ -94,6 +122,13 @@ class Frontier:
         return self.db.execute(
             "select warc_file, warc_offset from unprocessed order by rowid"
         ).fetchall()
+
+    def is_unprocessed(self, warc_file: str, warc_offset: int) -> bool:
+        row = self.db.execute(
+            "select 1 from unprocessed where warc_file = ? and warc_offset = ?",
+            [warc_file, warc_offset],
+        ).fetchone()
+        return row is not None
 
     def to_process(self, warc_file: str, warc_offset: int) -> None:
         self.db.execute("insert or ignore into unprocessed values (?, ?)", [warc_file, warc_offset])

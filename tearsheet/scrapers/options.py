@@ -3,9 +3,11 @@
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from tearsheet.archive.writer import DEFAULT_MAX_FILE_SIZE
 from tearsheet.processing import DEFAULT_PLUGIN_TIMEOUT
+from tearsheet.scrapers.shards import check_worker_id, default_worker_id
 
 
 @dataclass
@@ -44,7 +46,18 @@ class CrawlOptions:
     log_level: str = "WARNING"
     progress_interval: float = 10.0
     resume: bool = False
+    # A shared crawl (docs/distributed.md): the job's Redis, this worker, the job's name.
+    redis: str | None = None
+    worker_id: str | None = None
+    job: str | None = None
     extra_settings: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.redis:
+            if urlsplit(self.redis).scheme not in ("redis", "rediss", "unix"):
+                raise ValueError(f"not a Redis URL (redis://HOST:PORT/DB): {self.redis!r}")
+            self.worker_id = check_worker_id(self.worker_id or default_worker_id())
+            self.job = self.job or Path(self.archive_dir).resolve().name
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -38,7 +38,8 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
     """Crawl into ``options.archive_dir`` and return the crawl's counts.
 
     Blocks until the crawl ends. Twisted's reactor cannot restart, so run
-    one crawl per process.
+    one crawl per process. With ``options.redis``, raises RedisUnavailableError
+    when Redis cannot be reached, or was lost and the worker stopped.
     """
     from scrapy.crawler import CrawlerProcess
 
@@ -46,11 +47,20 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
     if options.spider not in spiders:
         names = ", ".join(sorted(spiders))
         raise UnknownSpiderError(f"unknown spider {options.spider!r} (known: {names})")
+    if options.redis:
+        from tearsheet.scrapers.distributed import check_redis
+
+        check_redis(options.redis)
     settings = build_settings(options)
     _call_guarded("crawl_settings", {"settings": settings})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spiders[options.spider])
     process.crawl(crawler, options=options.to_dict())
     process.start()
+    lost = getattr(crawler, "tearsheet_redis_lost", None)
+    if lost:
+        from tearsheet.scrapers.distributed import RedisUnavailableError
+
+        raise RedisUnavailableError(lost)
     session = getattr(crawler, "tearsheet_session", None)
     return session.stats if session is not None else {}

@@ -24,6 +24,7 @@ from tearsheet.plugins.manager import get_plugin_manager, loaded
 from tearsheet.pool import Finished, ProcessingPool, default_workers
 from tearsheet.processing import Limits, Processor
 from tearsheet.scrapers.frontier import Frontier
+from tearsheet.scrapers.shards import state_dir
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,11 @@ class CrawlSession:
 
     def __init__(self, archive_dir: Path, options: dict[str, Any], software: str) -> None:
         self.archive_dir = Path(archive_dir)
-        self.corpus = Corpus(self.archive_dir / CORPUS_NAME)
+        # A worker of a shared crawl keeps its corpus shard and frontier apart
+        # and names its WARC files after itself (docs/distributed.md).
+        worker = options.get("worker_id")
+        own_dir = state_dir(self.archive_dir, worker)
+        self.corpus = Corpus(own_dir / CORPUS_NAME)
         limits = Limits(
             plugin_timeout=float(options.get("plugin_timeout") or 0) or None,
             page_rules=ClassifyRules(
@@ -57,10 +62,11 @@ class CrawlSession:
         self.writer = WarcFileWriter(
             self.archive_dir / WARC_DIR,
             info=warcinfo_fields(options, software),
+            prefix=f"tearsheet-{worker}" if worker else "tearsheet",
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
         self.run_id = self.corpus.start_run("crawl", options)
-        self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
+        self.frontier = Frontier(own_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
         self.fetched = 0
         self.backlog_peak = 0  # most captures waiting for the workers at once
@@ -170,6 +176,21 @@ class CrawlSession:
             capture = capture_from_record(record, warc_file, offset, 0, entity)
             iterator.read_to_end(record)
             return replace(capture, warc_length=iterator.get_record_length())
+
+    def catch_up(self, warc_file: str, offset: int) -> None:
+        """A page archived just before a crash may have missed the corpus: process it now.
+
+        A kill between the WARC write and the unprocessed list leaves such a
+        page; those on the list are being processed by ``recover`` already.
+        """
+        if self.frontier.is_unprocessed(warc_file, offset):
+            return
+        capture = self.read_capture(warc_file, offset)
+        stored = self.corpus.db.execute(
+            "select 1 from captures where warc_record_id = ?", [capture.warc_record_id]
+        ).fetchone()
+        if stored is None:
+            self.hand_on(capture)
 
     def _original_payload(self, record_id: str | None) -> bytes | None:
         row = self.corpus.db.execute(

@@ -67,5 +67,9 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
     if not options.allow_private:
         settings["DOWNLOADER_MIDDLEWARES"][PRIVATE_GUARD] = 50
         settings["TWISTED_DNS_RESOLVER"] = PUBLIC_RESOLVER
+    if options.redis:
+        from tearsheet.scrapers.distributed import redis_settings
+
+        settings.update(redis_settings(options))
     settings.update(options.extra_settings)
     return settings

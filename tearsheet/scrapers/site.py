@@ -65,6 +65,7 @@ def site_of(url: str) -> str:
 
 MAX_SITEMAPS = 1000  # sitemap indexes can nest and loop: read this many at most
 PAGE_KEY = "tearsheet_page"  # request.meta: the frontier URL a request (or redirect) serves
+KIND_KEY = "tearsheet_kind"  # request.meta: page, sitemap or feed
 
 
 class SiteSpider(Spider):
@@ -85,6 +86,10 @@ class SiteSpider(Spider):
         self.allow = [re.compile(pattern) for pattern in options.get("allow", [])]
         self.deny = [re.compile(pattern) for pattern in options.get("deny", [])]
         self.max_pages = int(options.get("max_pages") or 0)
+        # A shared crawl (--redis): Redis decides what is new; the frontier
+        # holds the pages this worker took from the shared queue, and the
+        # links it found until Redis has them.
+        self.shared = bool(options.get("redis"))
         self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
         self.sitemaps = list(options.get("sitemaps", []))
@@ -107,10 +112,15 @@ class SiteSpider(Spider):
             # Read the queue first: parsing archived pages queues their links,
             # and those are requested by that parsing already.
             queued = self.frontier.in_state("queued")
+            # A shared crawl's links not yet handed to Redis go through its duplicate filter.
+            found = self.frontier.in_state("found")
             for page in self.frontier.in_state("archived"):
+                session_of(self.crawler).catch_up(page.warc_file, page.warc_offset)
                 for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
-            for page in queued:
+            for page in queued:  # a shared crawl's Redis has seen them: push them anyway
+                yield self.request_for(page.url, page.depth, page.kind, again=self.shared)
+            for page in found:
                 yield self.request_for(page.url, page.depth, page.kind)
             return
         starts = [(url, "sitemap") for url in self.sitemaps]
@@ -178,16 +188,17 @@ class SiteSpider(Spider):
         if kind == "sitemap" and self.frontier.count("sitemap") >= MAX_SITEMAPS:
             log.warning("%s: not read: over %d sitemaps in this crawl", url, MAX_SITEMAPS)
             return None
-        if not self.frontier.add(url, depth, kind):
+        if not self.frontier.add(url, depth, kind, "found" if self.shared else "queued"):
             return None
         return self.request_for(url, depth, kind)
 
-    def request_for(self, url: str, depth: int, kind: str = "page") -> Request:
+    def request_for(self, url: str, depth: int, kind: str = "page", again: bool = False) -> Request:
         return Request(
             url,
             callback=self.callbacks[kind],
             errback=self.failed,
-            meta={PAGE_KEY: url, "depth": depth},
+            meta={PAGE_KEY: url, KIND_KEY: kind, "depth": depth},
+            dont_filter=again,
         )
 
     def parse(self, response: Response) -> Iterator[Request]:
