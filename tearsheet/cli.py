@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,20 @@ def set_log_level(level: int) -> None:
 
 def http_url(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
     for value in values:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises for a port out of range)
+        except ValueError as exc:  # an unclosed IPv6 bracket, a bad port
+            message = f"not a valid URL: {value!r}: {exc}"
+            raise click.BadParameter(message, ctx=ctx, param=param) from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"not an http(s) URL: {value!r}", ctx=ctx, param=param)
+        if not HOST_NAME.fullmatch(parts.hostname):
+            raise click.BadParameter(f"not a valid host name in {value!r}", ctx=ctx, param=param)
     return list(values)
+
+
+HOST_NAME = re.compile(r"[\w.:%-]+")  # names (IDN too), IPv4, IPv6 without its brackets
 
 
 plugin_timeout_option = click.option(
@@ -261,6 +272,42 @@ def crawl_options(function: Any) -> Any:
     default=3,
     show_default=True,
     help="Retries of a failed request, with growing pauses; 429/503 Retry-After is honoured.",
+)
+@click.option(
+    "--download-timeout",
+    type=click.FloatRange(0.1),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a response not complete within this time (a server that drips bytes).",
+)
+@click.option(
+    "--max-download-size",
+    type=click.IntRange(1024),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    metavar="BYTES",
+    help="Give up on a body larger than this, as sent or decompressed.",
+)
+@click.option(
+    "--max-url-length",
+    type=click.IntRange(0),
+    default=2048,
+    show_default=True,
+    help="Do not follow links to longer URLs (0: no limit).",
+)
+@click.option(
+    "--max-query-variants",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    help="Follow at most this many query strings of one path, e.g. a calendar (0: no limit).",
+)
+@click.option(
+    "--max-pages-per-site",
+    type=click.IntRange(0),
+    default=0,
+    help="Fetch at most this many pages of one site (0: no limit).",
 )
 @crawl_options
 @click.pass_context

@@ -44,6 +44,11 @@ CRAWL_KEYS = {
     "plugin_timeout": (int, float),
     "spider": str,
     "sitemaps_from_robots": bool,
+    "download_timeout": (int, float),
+    "max_download_size": int,
+    "max_url_length": int,
+    "max_query_variants": int,
+    "max_pages_per_site": int,
 }
 SITE_KEYS = {
     "start",
