@@ -404,10 +404,14 @@ def _run_crawl(options: Any) -> dict[str, Any]:
     except UnknownSpiderError as exc:
         raise click.UsageError(str(exc)) from exc
     if options.log_level != "ERROR":
+        from tearsheet.scrapers.traps import capped_total
+
+        capped = capped_total(stats)
         click.echo(
             f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "
             f"{stats.get('article', 0)} articles stored, {stats.get('hub', 0)} hub pages, "
-            f"{stats.get('errors', 0)} errors.",
+            f"{stats.get('errors', 0)} errors"
+            + (f", {capped} links refused by caps (counts in the runs table)." if capped else "."),
             err=True,
         )
     return stats

@@ -66,7 +66,9 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
     if not body.strip():
         return "empty_body", "the response body is empty"
     if len(body) > limits.max_extract_bytes:
-        size = f"over {MAX_DECODED_BODY:,}" if len(body) > MAX_DECODED_BODY else f"{len(body):,}"
+        size = (
+            f"more than {MAX_DECODED_BODY:,}" if len(body) > MAX_DECODED_BODY else f"{len(body):,}"
+        )
         return (
             "too_large",
             f"body of {size} bytes is over the {limits.max_extract_bytes:,}-byte limit",

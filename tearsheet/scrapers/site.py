@@ -315,7 +315,8 @@ class SiteSpider(Spider):
                 kind, message = "too_many_redirects", f"{reason}: stopped at {url}"
                 url = request.meta.get(PAGE_KEY, url) if request is not None else url
             elif "DOWNLOAD_MAXSIZE" in reason:  # a decompression bomb, archived as sent
-                kind, message = "too_large", decompression_message(failure.value)
+                limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                kind, message = "too_large", decompression_message(failure.value, limit)
             else:  # robots.txt, offsite: not errors
                 log.info("%s: not fetched: %s", url, reason)
                 return
@@ -343,12 +344,12 @@ class SiteSpider(Spider):
         session_of(self.crawler).fetch_failed(url, kind, message)
 
 
-def decompression_message(exc: BaseException) -> str:
+def decompression_message(exc: BaseException, limit: int) -> str:
     """Say what Scrapy's decompression limit stopped, in tearsheet's words."""
-    cause = exc.__cause__
-    size = getattr(cause, "decompressed_size", None)
+    size = getattr(exc.__cause__, "decompressed_size", None)
     so_far = f" ({size:,} bytes decompressed so far)" if size else ""
     return (
-        f"the body decompresses past the download size limit (--max-download-size){so_far}:"
-        " a compression bomb or a huge page; archived as sent, links not followed"
+        f"the body decompresses past the download size limit of {limit:,} bytes"
+        f" (--max-download-size){so_far}: a compression bomb or a huge page;"
+        " archived as sent, links not followed"
     )

@@ -117,5 +117,10 @@ class UrlCaps:
         return True
 
 
+def capped_total(stats: dict[str, int]) -> int:
+    """How many links the caps refused, all kinds together (``cap_*`` in a crawl's stats)."""
+    return sum(count for kind, count in stats.items() if kind.startswith("cap_"))
+
+
 def _site(parts: SplitResult) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
