@@ -324,24 +324,29 @@ class SiteSpider(Spider):
             kind, message = "private_address", refusal
         else:
             kind = failure_kind(failure.value)
-            message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-            if kind == "too_large":
-                limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-                message = (
-                    f"the response is over the download size limit of {limit:,} bytes"
-                    " (--max-download-size)"
-                )
-            elif kind == "timeout":
-                limit = self.crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
-                message = f"no complete response within {limit:g} s (--download-timeout)"
-            elif kind == "connection_lost":
-                detail = failure.getErrorMessage()
-                message = "the server closed the connection before the whole response arrived"
-                message += f": {detail}" if detail else ""
+            message = self.failure_message(kind, failure)
         truncated = request.meta.get(TRUNCATED_META_KEY) if request is not None else None
         if truncated:
             message = f"{message} ({truncated})"
         session_of(self.crawler).fetch_failed(url, kind, message)
+
+    def failure_message(self, kind: str, failure: Failure) -> str:
+        """What went wrong, naming the limit that stopped the download if one did."""
+        settings = self.crawler.settings
+        detail = failure.getErrorMessage()
+        if kind == "too_large":
+            limit = settings.getint("DOWNLOAD_MAXSIZE")
+            return (
+                f"the response is over the download size limit of {limit:,} bytes"
+                " (--max-download-size)"
+            )
+        if kind == "timeout":
+            limit = settings.getfloat("DOWNLOAD_TIMEOUT")
+            return f"no complete response within {limit:g} s (--download-timeout)"
+        if kind == "connection_lost":
+            message = "the server closed the connection before the whole response arrived"
+            return f"{message}: {detail}" if detail else message
+        return f"{failure.type.__name__}: {detail}"
 
 
 def decompression_message(exc: BaseException, limit: int) -> str:

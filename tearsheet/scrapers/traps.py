@@ -20,7 +20,6 @@ SESSION_PARAMETERS = frozenset(
     {
         "jsessionid",
         "phpsessid",
-        "sid",
         "sessionid",
         "session_id",
         "aspsessionid",
@@ -30,7 +29,11 @@ SESSION_PARAMETERS = frozenset(
         "oscsid",
     }
 )
-PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid|sessionid)=[^/?#;]*", re.IGNORECASE)
+# ``sid`` is a session id on some sites and a story id on others (PHP-Nuke's
+# ``article.php?sid=4418``): it is removed only when its value looks like a token.
+AMBIGUOUS_PARAMETERS = frozenset({"sid"})
+SESSION_TOKEN = re.compile(r"(?=.*[a-zA-Z])[A-Za-z0-9._-]{16,}")
+PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid)=[^/?#;]*", re.IGNORECASE)
 
 DEFAULT_MAX_URL_LENGTH = 2048
 DEFAULT_MAX_QUERY_VARIANTS = 100
@@ -42,12 +45,19 @@ def without_session_ids(url: str) -> str:
     path = PATH_SESSION.sub("", parts.path)
     query = parts.query
     pairs = parse_qsl(query, keep_blank_values=True)
-    kept = [(name, value) for name, value in pairs if name.lower() not in SESSION_PARAMETERS]
+    kept = [(name, value) for name, value in pairs if not _is_session(name, value)]
     if len(kept) != len(pairs):
         query = urlencode(kept)
     if (path, query) == (parts.path, parts.query):
         return url
     return urlunsplit(parts._replace(path=path, query=query))
+
+
+def _is_session(name: str, value: str) -> bool:
+    name = name.lower()
+    if name in AMBIGUOUS_PARAMETERS:
+        return SESSION_TOKEN.fullmatch(value) is not None
+    return name in SESSION_PARAMETERS
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,10 @@ from servers import Route, html_page, serve
 from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet.cli import cli
+from tearsheet.crawlfile import load_crawl_file
+from tearsheet.scrapers.options import CrawlOptions
+from tearsheet.scrapers.settings import build_settings
+from tearsheet.scrapers.traps import without_session_ids
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +65,7 @@ NOT_HTTP_LINKS = [
 ]
 SESSION_LINKS = [
     "/2024/05/04/quay-cafe-closes.html;jsessionid=0A1B2C3D",
-    "/2024/05/04/quay-cafe-closes.html?sid=4242",
+    "/2024/05/04/quay-cafe-closes.html?sid=8f14e45fceea167a5a36dedd4bea2543",
     "/2024/05/04/quay-cafe-closes.html?PHPSESSID=abc",
 ]
 HOSTILE = {
@@ -388,6 +392,22 @@ def test_session_ids_are_stripped_so_a_page_is_fetched_once(crawl) -> None:
     assert CAFE[0] in articles(archive)[base + fetched[0]]["text"]
 
 
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        (
+            "http://news.example/a.html;jsessionid=0A1B2C?page=2",
+            "http://news.example/a.html?page=2",
+        ),
+        ("http://news.example/a.php?id=7&PHPSESSID=abc&x=1", "http://news.example/a.php?id=7&x=1"),
+        ("http://news.example/article.php?sid=4418", "http://news.example/article.php?sid=4418"),
+        ("http://news.example/a?q=%20x+y&b", "http://news.example/a?q=%20x+y&b"),  # untouched
+    ],
+)
+def test_session_ids_are_told_from_story_ids(url: str, kept: str) -> None:
+    assert without_session_ids(url) == kept
+
+
 def test_links_that_are_not_http_are_ignored_quietly(crawl) -> None:
     archive, _, _, _, log, _, _ = crawl
     urls = [url for url, _ in errors(archive)]
@@ -396,6 +416,19 @@ def test_links_that_are_not_http_are_ignored_quietly(crawl) -> None:
         assert link not in log
     assert not [url for url in urls if not url.startswith("http")]
     assert "Traceback" not in log
+
+
+def test_a_crawl_file_sets_the_limits(tmp_path: Path) -> None:
+    crawl_file = tmp_path / "crawl.toml"
+    crawl_file.write_text(
+        'output = "archive"\n[crawl]\ndownload_timeout = 7.5\nmax_download_size = 4096\n'
+        "max_url_length = 500\nmax_query_variants = 3\nmax_pages_per_site = 10\n"
+    )
+    options = CrawlOptions(**load_crawl_file(crawl_file).options)
+    settings = build_settings(options)
+    assert (settings["DOWNLOAD_TIMEOUT"], settings["DOWNLOAD_MAXSIZE"]) == (7.5, 4096)
+    assert (options.max_url_length, options.max_query_variants) == (500, 3)
+    assert options.max_pages_per_site == 10
 
 
 @pytest.mark.parametrize(
