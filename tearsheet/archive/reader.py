@@ -20,8 +20,8 @@ from tearsheet.archive.capture import Capture
 log = logging.getLogger(__name__)
 
 # A body is decoded up to this many bytes: a small gzip bomb must not fill memory.
-# Extraction refuses bodies far smaller; the record itself is never cut.
-MAX_DECODED_BODY = 64 * 1024 * 1024
+# Extraction refuses bodies over 10 MiB anyway; the record itself is never cut.
+MAX_DECODED_BODY = 16 * 1024 * 1024
 
 
 class NotAWarcError(ValueError):
