@@ -462,6 +462,10 @@ def extract(
         f"{counts.get('errors', 0)} errors.",
         err=True,
     )
+    if counts.get("truncated"):
+        click.echo(
+            f"Records cut off (WARC-Truncated), not extracted: {counts['truncated']}.", err=True
+        )
     if report.passed_over:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.passed_over.items()))
         click.echo(f"Records passed over: {kinds}.", err=True)

@@ -32,6 +32,7 @@ from warcio.archiveiterator import ArchiveIterator
 from tearsheet.archive.verify import verify_paths
 from tearsheet.cli import cli
 from tearsheet.crawlfile import load_crawl_file
+from tearsheet.extraction import extract_warcs
 from tearsheet.scrapers.options import CrawlOptions
 from tearsheet.scrapers.settings import build_settings
 from tearsheet.scrapers.traps import without_session_ids
@@ -139,7 +140,8 @@ def endless(conn: socket.socket) -> None:
 def drip(conn: socket.socket) -> None:
     """A byte every 0.2 s: each read is quick, the response never completes in time."""
     body = html_page("Slow", STORY)
-    conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(body)}\r\n\r\n"
+    conn.sendall(head.encode())
     for byte in body:
         conn.sendall(bytes([byte]))
         time.sleep(0.2)
@@ -358,6 +360,13 @@ def test_cut_off_responses_are_archived_as_truncated_and_give_no_article(crawl) 
     # The bomb is archived whole, compressed as sent, and never decompressed in full.
     [(fields, status, length)] = records[base + HOSTILE["bomb"]]
     assert fields.get_header("WARC-Truncated") is None and length == len(gzip_bomb())
+
+
+def test_extract_rebuilds_the_articles_and_counts_the_truncated_records(crawl, tmp_path) -> None:
+    archive = crawl[0]
+    report = extract_warcs([archive], tmp_path / "corpus.db")
+    assert report.ok and report.counts["truncated"] == 4  # endless, declared huge, drip, cut
+    assert articles(tmp_path) == articles(archive)
 
 
 def test_every_warc_file_passes_verify(crawl) -> None:
