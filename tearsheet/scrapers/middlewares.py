@@ -84,9 +84,9 @@ class WarcCaptureMiddleware:
     ) -> None:
         """Archive the part of a response received before the download failed.
 
-        The record says why it is partial (``WARC-Truncated``); it completes
-        no page, so a resumed crawl fetches the page again. The exception
-        goes on to the retry middleware and the spider's errback.
+        The record says why it is partial (``WARC-Truncated``) and is never
+        taken as the page's copy. The exception goes on to the retry
+        middleware and the spider's errback.
         """
         request.meta.pop(TRUNCATED_META_KEY, None)  # left by an earlier attempt
         wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)

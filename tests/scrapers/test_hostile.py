@@ -392,6 +392,8 @@ def test_traps_are_capped_with_one_row_per_cap_and_site(crawl) -> None:
     [per_site] = [row for row in rows if row["kind"] == "cap_pages_per_site"]
     assert per_site["url"].startswith(second)
     assert f"limit of {MAX_PER_SITE} pages" in per_site["message"]
+    for row in (variants, per_site):
+        assert f"{row['url']}: not fetched: " in log  # the log line
     assert LONG_URL not in received
     assert re.search(r"errors, \d+ links refused by caps", log)  # the summary line
     [run] = sqlite_utils.Database(archive / "corpus.db")["runs"].rows
