@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,20 @@ def set_log_level(level: int) -> None:
 
 def http_url(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
     for value in values:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 (raises for a port out of range)
+        except ValueError as exc:  # an unclosed IPv6 bracket, a bad port
+            message = f"not a valid URL: {value!r}: {exc}"
+            raise click.BadParameter(message, ctx=ctx, param=param) from exc
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise click.BadParameter(f"not an http(s) URL: {value!r}", ctx=ctx, param=param)
+        if not HOST_NAME.fullmatch(parts.hostname):
+            raise click.BadParameter(f"not a valid host name in {value!r}", ctx=ctx, param=param)
     return list(values)
+
+
+HOST_NAME = re.compile(r"[\w.:%-]+")  # names (IDN too), IPv4, IPv6 without its brackets
 
 
 plugin_timeout_option = click.option(
@@ -286,6 +297,42 @@ def crawl_options(function: Any) -> Any:
     help="This worker's name in a shared crawl (default: HOST-PID); --resume needs it.",
 )
 @click.option("--job", help="The shared crawl's name in Redis (default: the output's name).")
+@click.option(
+    "--download-timeout",
+    type=click.FloatRange(0.1),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a response not complete within this time (a server that drips bytes).",
+)
+@click.option(
+    "--max-download-size",
+    type=click.IntRange(1024),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    metavar="BYTES",
+    help="Give up on a body larger than this, as sent or decompressed.",
+)
+@click.option(
+    "--max-url-length",
+    type=click.IntRange(0),
+    default=2048,
+    show_default=True,
+    help="Do not follow links to longer URLs (0: no limit).",
+)
+@click.option(
+    "--max-query-variants",
+    type=click.IntRange(0),
+    default=100,
+    show_default=True,
+    help="Follow at most this many query strings of one path, e.g. a calendar (0: no limit).",
+)
+@click.option(
+    "--max-pages-per-site",
+    type=click.IntRange(0),
+    default=0,
+    help="Fetch at most this many pages of one site (0: no limit).",
+)
 @crawl_options
 @click.pass_context
 def crawl(
@@ -402,10 +449,14 @@ def _run_crawl(options: Any) -> dict[str, Any]:
     except RedisUnavailableError as exc:
         raise RedisUnavailable(str(exc)) from exc
     if options.log_level != "ERROR":
+        from tearsheet.scrapers.traps import capped_total
+
+        capped = capped_total(stats)
         click.echo(
             f"Crawled into {options.archive_dir}: {stats.get('fetched', 0)} responses archived, "
             f"{stats.get('article', 0)} articles stored, {stats.get('hub', 0)} hub pages, "
-            f"{stats.get('errors', 0)} errors.",
+            f"{stats.get('errors', 0)} errors"
+            + (f", {capped} links refused by caps (counts in the runs table)." if capped else "."),
             err=True,
         )
     return stats
@@ -456,6 +507,10 @@ def extract(
         f"{counts.get('errors', 0)} errors.",
         err=True,
     )
+    if counts.get("truncated"):
+        click.echo(
+            f"Records cut off (WARC-Truncated), not extracted: {counts['truncated']}.", err=True
+        )
     if report.passed_over:
         kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(report.passed_over.items()))
         click.echo(f"Records passed over: {kinds}.", err=True)

@@ -46,6 +46,11 @@ CRAWL_KEYS = {
     "sitemaps_from_robots": bool,
     "redis": str,
     "job": str,
+    "download_timeout": (int, float),
+    "max_download_size": int,
+    "max_url_length": int,
+    "max_query_variants": int,
+    "max_pages_per_site": int,
 }
 SITE_KEYS = {
     "start",

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import pluggy
 
 from tearsheet.archive import Capture
+from tearsheet.archive.reader import MAX_DECODED_BODY
 from tearsheet.article import Article
 from tearsheet.corpus import Corpus
 from tearsheet.pages import ClassifyRules
@@ -65,9 +66,12 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
     if not body.strip():
         return "empty_body", "the response body is empty"
     if len(body) > limits.max_extract_bytes:
+        size = (
+            f"more than {MAX_DECODED_BODY:,}" if len(body) > MAX_DECODED_BODY else f"{len(body):,}"
+        )
         return (
             "too_large",
-            f"body of {len(body):,} bytes is over the {limits.max_extract_bytes:,}-byte limit",
+            f"body of {size} bytes is over the {limits.max_extract_bytes:,}-byte limit",
         )
     head = body[:BINARY_SNIFF_BYTES]
     controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
@@ -189,6 +193,8 @@ class Processor:
 
     def learn(self, capture: Capture) -> None:
         """Let learning plugins see a capture before articles are extracted from it."""
+        if capture.truncated or unusable_body(capture, self.limits) is not None:
+            return  # a partial, huge or binary body would teach them nothing, slowly
         arguments = {"capture": capture, "corpus": self.corpus}
         with self.corpus.transaction():
             for _ in self.calls.results("learn_capture", "learn", arguments, capture):
@@ -247,6 +253,8 @@ class Processor:
             return "skipped", None
         if capture.record_type == "revisit" and not capture.body:
             return "unresolved_revisit", None  # its original is in no WARC given
+        if capture.truncated:
+            return "truncated", None  # part of a page: the crawl's fetch error says why
         problem = unusable_body(capture, self.limits)
         if problem is not None:
             self.report(capture.url, "extract", problem[0], problem[1], capture=capture)

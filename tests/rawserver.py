@@ -4,10 +4,11 @@ It shows what a crawler archives against what really crossed the wire: the
 bytes it sends are fixed per path, and the bytes it receives are kept.
 """
 
+import contextlib
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -28,7 +29,12 @@ def _read_request(conn: socket.socket) -> bytes:
     return data
 
 
-def _serve_connection(conn: socket.socket, routes: dict[str, bytes], server: RawServer) -> None:
+# A route is the exact bytes to send, or a function that writes to the socket
+# as it likes (slowly, endlessly, cut short); the connection closes after it.
+Answer = bytes | Callable[[socket.socket], None]
+
+
+def _serve_connection(conn: socket.socket, routes: dict[str, Answer], server: RawServer) -> None:
     with conn:
         while True:
             try:
@@ -39,13 +45,18 @@ def _serve_connection(conn: socket.socket, routes: dict[str, bytes], server: Raw
                 return
             path = request.split(b" ", 2)[1].decode("ascii")
             server.received.setdefault(path, []).append(request)
-            conn.sendall(routes.get(path, routes["__default__"]))
-            if b"connection: close" in routes.get(path, b"").lower():
+            answer = routes.get(path, routes["__default__"])
+            if callable(answer):
+                with contextlib.suppress(OSError):  # the client gave up, as it should
+                    answer(conn)
+                return
+            conn.sendall(answer)
+            if b"connection: close" in answer.lower():
                 return
 
 
 @contextmanager
-def raw_server(routes: dict[str, bytes], tls: ssl.SSLContext | None = None) -> Iterator[RawServer]:
+def raw_server(routes: dict[str, Answer], tls: ssl.SSLContext | None = None) -> Iterator[RawServer]:
     """Serve ``routes`` (path → exact response bytes) on 127.0.0.1, over TLS if given."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -76,5 +87,7 @@ def raw_server(routes: dict[str, bytes], tls: ssl.SSLContext | None = None) -> I
         yield server
     finally:
         stop.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() at once
         listener.close()
         thread.join(timeout=5)

@@ -42,6 +42,7 @@ class Capture:
     payload_digest: str | None
     record_type: str = "response"
     refers_to: str | None = None
+    truncated: str | None = None  # WARC-Truncated: why the record holds part of the response
 
     def header(self, name: str) -> str | None:
         """First value of a response header, matched case-insensitively."""

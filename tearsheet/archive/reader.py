@@ -19,6 +19,10 @@ from tearsheet.archive.capture import Capture
 
 log = logging.getLogger(__name__)
 
+# A body is decoded up to this many bytes: a small gzip bomb must not fill memory.
+# Extraction refuses bodies over 10 MiB anyway; the record itself is never cut.
+MAX_DECODED_BODY = 16 * 1024 * 1024
+
 
 class NotAWarcError(ValueError):
     """Raised when a file given as a WARC cannot be read as one."""
@@ -56,7 +60,7 @@ def capture_from_record(
         encoding = headers.get_header("Content-Encoding") if headers else None
         body = decode_content(entity, encoding) if entity is not None else b""
     else:
-        body = record.content_stream().read()
+        body = record.content_stream().read(MAX_DECODED_BODY + 1)
     fields = record.rec_headers
     return Capture(
         url=fields.get_header("WARC-Target-URI") or "",
@@ -71,6 +75,7 @@ def capture_from_record(
         payload_digest=fields.get_header("WARC-Payload-Digest"),
         record_type=record.rec_type,
         refers_to=fields.get_header("WARC-Refers-To") if is_revisit else None,
+        truncated=fields.get_header("WARC-Truncated"),
     )
 
 
@@ -83,7 +88,7 @@ def decode_content(entity: bytes, encoding: str | None) -> bytes:
         io.BytesIO(entity), decomp_type="gzip" if coding == "x-gzip" else coding
     )
     try:
-        return reader.read()
+        return reader.read(MAX_DECODED_BODY + 1)
     except Exception:  # a body that lies about its coding is kept as sent
         return entity
 

@@ -12,6 +12,15 @@ from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.scrapers.session import CrawlSession, software_name
 from tearsheet.scrapers.wire import WIRE_META_KEY, WireRecording
 
+TRUNCATED_META_KEY = "tearsheet_truncated"  # request.meta: what was kept of a cut-off response
+# Why a download stopped, as WARC/1.1's WARC-Truncated values name it.
+TRUNCATION_REASONS = {
+    "DownloadCancelledError": "length",  # over DOWNLOAD_MAXSIZE: the only cancel tearsheet makes
+    "DownloadTimeoutError": "time",
+    "ResponseDataLossError": "disconnect",
+    "DownloadFailedError": "disconnect",
+}
+
 
 def session_of(crawler: Crawler) -> CrawlSession:
     """The crawl's archive session, created on first use and closed with the spider."""
@@ -69,6 +78,35 @@ class WarcCaptureMiddleware:
         if redirect and page:
             self._follow_redirect(request, response, page)
         return response
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> None:
+        """Archive the part of a response received before the download failed.
+
+        The record says why it is partial (``WARC-Truncated``) and is never
+        taken as the page's copy. The exception goes on to the retry
+        middleware and the spider's errback.
+        """
+        request.meta.pop(TRUNCATED_META_KEY, None)  # left by an earlier attempt
+        wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
+        reason = TRUNCATION_REASONS.get(type(exception).__name__)
+        if wire is None or reason is None or b"\r\n\r\n" not in wire.response:
+            return  # no response head came: nothing to archive
+        response = HttpResponse.from_wire(bytes(wire.response))
+        if not response.status:
+            return
+        self.session.archive(
+            request.url,
+            HttpRequest.from_wire(bytes(wire.request)),
+            response,
+            ip_address=None,
+            truncated=reason,
+        )
+        request.meta[TRUNCATED_META_KEY] = (
+            f"the {len(response.body):,} body bytes received are archived,"
+            f" marked WARC-Truncated: {reason}"
+        )
 
     def _follow_redirect(self, request: Request, response: Response, page: str) -> None:
         """A loop is an error; a redirect to a page this crawl has already ends the page."""

@@ -8,6 +8,10 @@ from urllib.parse import urlsplit
 from tearsheet.archive.writer import DEFAULT_MAX_FILE_SIZE
 from tearsheet.processing import DEFAULT_PLUGIN_TIMEOUT
 from tearsheet.scrapers.shards import check_worker_id, default_worker_id
+from tearsheet.scrapers.traps import DEFAULT_MAX_QUERY_VARIANTS, DEFAULT_MAX_URL_LENGTH
+
+DEFAULT_DOWNLOAD_TIMEOUT = 30.0  # seconds for one response, head to last byte
+DEFAULT_MAX_DOWNLOAD_SIZE = 64 * 1024 * 1024  # bytes of one body, as sent or decompressed
 
 
 @dataclass
@@ -43,6 +47,11 @@ class CrawlOptions:
     plugin_timeout: float = DEFAULT_PLUGIN_TIMEOUT
     extract: bool = True
     workers: int | None = None  # processes that extract; None: one per core
+    download_timeout: float = DEFAULT_DOWNLOAD_TIMEOUT
+    max_download_size: int = DEFAULT_MAX_DOWNLOAD_SIZE
+    max_url_length: int = DEFAULT_MAX_URL_LENGTH
+    max_query_variants: int = DEFAULT_MAX_QUERY_VARIANTS
+    max_pages_per_site: int = 0
     log_level: str = "WARNING"
     progress_interval: float = 10.0
     resume: bool = False

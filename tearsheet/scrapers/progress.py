@@ -18,6 +18,7 @@ from scrapy.crawler import Crawler
 from twisted.internet import task
 
 from tearsheet.scrapers.middlewares import session_of
+from tearsheet.scrapers.traps import capped_total
 
 
 class Progress:
@@ -49,6 +50,7 @@ class Progress:
             "articles": stats.get("article", 0),
             "hubs": stats.get("hub", 0),
             "errors": stats.get("errors", 0),
+            "capped": capped_total(stats),
             "queue": session.frontier.count_state("queued"),
             "rate": stats.get("fetched", 0) / elapsed,
             "elapsed": elapsed,
@@ -91,6 +93,7 @@ class Progress:
             ("articles stored", "articles"),
             ("hub pages", "hubs"),
             ("errors (see the errors table)", "errors"),
+            ("links refused by caps", "capped"),
             ("still queued", "queue"),
         ):
             table.add_row(label, str(counts[key]))

@@ -210,6 +210,10 @@ class CrawlSession:
             self.processor.process(self.read_capture(warc_file, offset))
         return len(stale)
 
+    def capped(self, kind: str) -> None:
+        """Count a URL a crawl cap refused; the run's stats keep the count by kind."""
+        self.processor.counts[kind] += 1
+
     def fetch_failed(self, url: str, kind: str, message: str, stage: str = "fetch") -> None:
         """A request that got no usable response: an errors row and a log line."""
         with self.corpus.transaction():

@@ -52,8 +52,9 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
             CONDITIONAL: 560,
         },
         "DOWNLOAD_HANDLERS": {"http": RECORDING_HANDLER, "https": RECORDING_HANDLER},
-        "DOWNLOAD_TIMEOUT": 30,
-        "DOWNLOAD_MAXSIZE": 64 * 1024 * 1024,
+        "DOWNLOAD_TIMEOUT": options.download_timeout,
+        "DOWNLOAD_MAXSIZE": options.max_download_size,
+        "DOWNLOAD_WARNSIZE": options.max_download_size // 2,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_LEVEL": options.log_level,
         "LOG_INSTALL_ROOT_HANDLER": False,  # tearsheet's own handler is in place

@@ -23,7 +23,14 @@ from tearsheet.discovery import (
 )
 from tearsheet.scrapers.addresses import PublicOnlyResolver
 from tearsheet.scrapers.frontier import Frontier, Page
-from tearsheet.scrapers.middlewares import session_of
+from tearsheet.scrapers.middlewares import TRUNCATED_META_KEY, session_of
+from tearsheet.scrapers.traps import (
+    DEFAULT_MAX_QUERY_VARIANTS,
+    DEFAULT_MAX_URL_LENGTH,
+    Refusal,
+    UrlCaps,
+    without_session_ids,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +42,7 @@ FAILURE_KINDS = {
     "CannotResolveHostError": "dns_error",
     "DNSLookupError": "dns_error",
     "DownloadTimeoutError": "timeout",
+    "DownloadCancelledError": "too_large",  # tearsheet cancels a download only at the size limit
     "TimeoutError": "timeout",
     "TCPTimedOutError": "timeout",
     "ResponseDataLossError": "connection_lost",
@@ -92,6 +100,11 @@ class SiteSpider(Spider):
         self.shared = bool(options.get("redis"))
         self.depth_limit = int(options.get("depth_limit") or 0)
         self.links = LinkExtractor()
+        self.caps = UrlCaps(
+            int(options.get("max_url_length", DEFAULT_MAX_URL_LENGTH)),
+            int(options.get("max_pages_per_site") or 0),
+            int(options.get("max_query_variants", DEFAULT_MAX_QUERY_VARIANTS)),
+        )
         self.sitemaps = list(options.get("sitemaps", []))
         self.feeds = list(options.get("feeds", []))
         self.listed = [url for path in options.get("url_lists", []) for url in read_url_list(path)]
@@ -114,6 +127,12 @@ class SiteSpider(Spider):
             queued = self.frontier.in_state("queued")
             # A shared crawl's links not yet handed to Redis go through its duplicate filter.
             found = self.frontier.in_state("found")
+            self.caps.seed(
+                page.url
+                for state in ("queued", "archived", "done")
+                for page in self.frontier.in_state(state)
+                if page.kind == "page"
+            )
             for page in self.frontier.in_state("archived"):
                 session_of(self.crawler).catch_up(page.warc_file, page.warc_offset)
                 for request in self.callbacks[page.kind](self.archived_response(page)):
@@ -179,18 +198,39 @@ class SiteSpider(Spider):
         The page limit is kept here, not by Scrapy's CLOSESPIDER_PAGECOUNT,
         which lets every request already queued run after the limit.
         """
+        url = without_session_ids(url)
         if check_rules and not self.wanted(url):
             return None
         if kind == "page" and self.depth_limit and depth > self.depth_limit:
             return None
         if kind == "page" and self.max_pages and self.frontier.count() >= self.max_pages:
             return None
+        if kind == "page" and not self.frontier.known(url):
+            refusal = self.caps.refusal(url)
+            if refusal is not None:
+                self.refused(url, refusal)
+                return None
         if kind == "sitemap" and self.frontier.count("sitemap") >= MAX_SITEMAPS:
             log.warning("%s: not read: over %d sitemaps in this crawl", url, MAX_SITEMAPS)
             return None
         if not self.frontier.add(url, depth, kind, "found" if self.shared else "queued"):
             return None
+        if kind == "page":
+            self.caps.admitted(url)
         return self.request_for(url, depth, kind)
+
+    def refused(self, url: str, refusal: Refusal) -> None:
+        """A URL kept out by a cap: counted; the first of its kind per site is an errors row."""
+        session = session_of(self.crawler)
+        session.capped(refusal.kind)
+        if self.caps.first_of_its_kind(url, refusal):
+            message = (
+                f"not fetched: {refusal.message}; further URLs refused by this cap on this"
+                " site are only counted (the run's stats)"
+            )
+            session.fetch_failed(url, refusal.kind, message)
+        else:
+            log.info("%s: not fetched: %s", url, refusal.message)
 
     def request_for(self, url: str, depth: int, kind: str = "page", again: bool = False) -> Request:
         return Request(
@@ -285,6 +325,9 @@ class SiteSpider(Spider):
             elif "redirections" in reason:
                 kind, message = "too_many_redirects", f"{reason}: stopped at {url}"
                 url = request.meta.get(PAGE_KEY, url) if request is not None else url
+            elif "DOWNLOAD_MAXSIZE" in reason:  # a decompression bomb, archived as sent
+                limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                kind, message = "too_large", decompression_message(failure.value, limit)
             else:  # robots.txt, offsite: not errors
                 log.info("%s: not fetched: %s", url, reason)
                 return
@@ -292,5 +335,37 @@ class SiteSpider(Spider):
             kind, message = "private_address", refusal
         else:
             kind = failure_kind(failure.value)
-            message = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            message = self.failure_message(kind, failure)
+        truncated = request.meta.get(TRUNCATED_META_KEY) if request is not None else None
+        if truncated:
+            message = f"{message} ({truncated})"
         session_of(self.crawler).fetch_failed(url, kind, message)
+
+    def failure_message(self, kind: str, failure: Failure) -> str:
+        """What went wrong, naming the limit that stopped the download if one did."""
+        settings = self.crawler.settings
+        detail = failure.getErrorMessage()
+        if kind == "too_large":
+            limit = settings.getint("DOWNLOAD_MAXSIZE")
+            return (
+                f"the response is over the download size limit of {limit:,} bytes"
+                " (--max-download-size)"
+            )
+        if kind == "timeout":
+            limit = settings.getfloat("DOWNLOAD_TIMEOUT")
+            return f"no complete response within {limit:g} s (--download-timeout)"
+        if kind == "connection_lost":
+            message = "the server closed the connection before the whole response arrived"
+            return f"{message}: {detail}" if detail else message
+        return f"{failure.type.__name__}: {detail}"
+
+
+def decompression_message(exc: BaseException, limit: int) -> str:
+    """Say what Scrapy's decompression limit stopped, in tearsheet's words."""
+    size = getattr(exc.__cause__, "decompressed_size", None)
+    so_far = f" ({size:,} bytes decompressed so far)" if size else ""
+    return (
+        f"the body decompresses past the download size limit of {limit:,} bytes"
+        f" (--max-download-size){so_far}: a compression bomb or a huge page;"
+        " archived as sent, links not followed"
+    )

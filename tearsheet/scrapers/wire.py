@@ -124,9 +124,8 @@ class RecordingHTTP11DownloadHandler(HTTP11DownloadHandler):
     async def download_request(self, request: Request) -> Response:
         key = (request.method.encode("ascii"), urldefrag(request.url)[0].encode("ascii"))
         try:
-            response = await super().download_request(request)
-        finally:
+            return await super().download_request(request)
+        finally:  # a failed download's bytes too: the capture middleware keeps them, truncated
             recording = self._recordings.take(key)
-        if recording is not None:
-            request.meta[WIRE_META_KEY] = recording
-        return response
+            if recording is not None:
+                request.meta[WIRE_META_KEY] = recording
