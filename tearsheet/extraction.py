@@ -3,8 +3,10 @@
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -46,48 +48,55 @@ def extract_warcs(
     those of one process; ``on_file`` is then called as each file is done.
     Tasks load the plugins their environment names, not ``manager``'s.
     """
-    corpus = Corpus(corpus_path)
-    report = ExtractReport()
+    paths = list(paths)
+    files = warc_files(paths)
+    workers = workers or os.cpu_count() or 1
+    parallel = bool(dask) or (workers > 1 and len(files) > 1)
+    report = ExtractReport(files=len(files))
     limits = limits or Limits()
-    try:
-        processor = Processor(corpus, manager, limits)
-        run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
-        files = warc_files(paths)
-        workers = workers or os.cpu_count() or 1
-        if dask or (workers > 1 and len(files) > 1):
-            _extract_in_shards(files, corpus, processor, limits, on_file, workers, dask, report)
-        else:
-            learn_all(files, processor)
-            payloads = PayloadIndex()
-            for path in files:
-                if on_file is not None:
-                    on_file(path)
-                extract_file(path, processor, report, payloads)
-            report.counts = dict(processor.counts)
-        report.files = len(files)
-        passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
-        corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
-    finally:
-        corpus.close()
+    with _runner(parallel, workers, dask) as runner:
+        corpus = Corpus(corpus_path)
+        try:
+            processor = Processor(corpus, manager, limits)
+            run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
+            if runner is not None:
+                _extract_in_shards(files, corpus, processor, runner, limits, on_file, report)
+            else:
+                learn_all(files, processor)
+                payloads = PayloadIndex()
+                for path in files:
+                    if on_file is not None:
+                        on_file(path)
+                    extract_file(path, processor, report, payloads)
+                report.counts = dict(processor.counts)
+            passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
+            corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
+        finally:
+            corpus.close()
     return report
+
+
+def _runner(parallel: bool, workers: int, dask: str | None) -> AbstractContextManager[Any]:
+    """Where per-file tasks run (connected before the corpus is touched), or None."""
+    if not parallel:
+        return nullcontext(None)
+    from tearsheet.shards import runner_for
+
+    return runner_for(workers, dask)
 
 
 def _extract_in_shards(
     files: list[Path],
     corpus: Corpus,
     processor: Processor,
+    runner: Any,
     limits: Limits,
     on_file: Callable[[Path], None] | None,
-    workers: int,
-    dask: str | None,
     report: ExtractReport,
 ) -> None:
-    from tearsheet.shards import extract_in_shards, runner_for
+    from tearsheet.shards import extract_in_shards
 
-    with runner_for(workers, dask) as runner:
-        results, merge_problems = extract_in_shards(
-            files, corpus, processor, runner, limits, on_file
-        )
+    results, merge_problems = extract_in_shards(files, corpus, processor, runner, limits, on_file)
     counts: Counter[str] = Counter(processor.counts)
     for result in results:
         counts.update(result.counts)

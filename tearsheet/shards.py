@@ -42,6 +42,7 @@ from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.merge import merge_corpora
 from tearsheet.processing import Limits, Processor
 
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a file is run again after its worker process died
 
 
@@ -115,14 +116,14 @@ class DaskRunner:
 
 
 @contextmanager
-def dask_runner(address: str) -> Iterator[DaskRunner]:
+def dask_runner(address: str, timeout: float = CONNECT_TIMEOUT) -> Iterator[DaskRunner]:
     """Connect to the Dask scheduler at ``address`` for the length of the block."""
     try:
         from distributed import Client
     except ImportError as exc:
         raise ParallelError("--dask needs dask.distributed: pip install 'tearsheet[dask]'") from exc
     try:
-        client = Client(address, timeout="10s")
+        client = Client(address, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as exc:
         reason = " ".join(str(exc).split())
         raise ParallelError(f"cannot reach the Dask scheduler at {address}: {reason}") from exc
