@@ -8,8 +8,9 @@ merging a shard twice adds nothing. Each shard is merged in one transaction:
 a merge that is cut off leaves whole shards merged or none of a shard.
 
 The core tables (captures, errors, runs) are merged here; each plugin merges
-its own tables through the ``merge_shard`` hook. Stories are recomputed and
-full-text indexes rebuilt once all shards are in.
+its own tables through the ``merge_shard`` hook. Stories are recomputed (from
+the signatures the shards computed) and full-text indexes rebuilt once all
+shards are in.
 """
 
 import sqlite3
@@ -84,7 +85,7 @@ def merge_corpora(
                 manager.hook.merge_shard(db=db, shard=SHARD)
             report.shards += 1
         if db["stories"].exists():
-            report.stories = compute_stories(db).stories
+            report.stories = compute_stories(db, stored_signatures=True).stories
         for table in db.tables:
             if table.detect_fts():
                 table.rebuild_fts()
