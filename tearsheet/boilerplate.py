@@ -240,7 +240,12 @@ def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:
     """Learn from one archived response if it is an HTML page; True if it was counted."""
     if not learnable(capture):
         return False
-    return learn_page(db, site_of(capture.url), capture.url, page_blocks(capture.text))
+    site = site_of(capture.url)
+    create_tables(db)
+    counted = "select 1 from boilerplate_pages where site = ? and url = ?"
+    if db.execute(counted, [site, capture.url]).fetchone() is not None:
+        return False  # as learn_page would say, without parsing the page again
+    return learn_page(db, site, capture.url, page_blocks(capture.text))
 
 
 def learnable(capture: Capture) -> bool:
