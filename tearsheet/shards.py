@@ -26,12 +26,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-
-import pluggy
 
 from tearsheet import boilerplate
 from tearsheet.archive.atomic import written_whole
@@ -131,14 +129,9 @@ def dask_runner(address: str, timeout: float = CONNECT_TIMEOUT) -> Iterator[Dask
         yield DaskRunner(client)
 
 
-@contextmanager
-def local_runner(workers: int) -> Iterator[LocalRunner]:
-    yield LocalRunner(workers)
-
-
 def runner_for(workers: int, dask: str | None) -> AbstractContextManager[Runner]:
     """Processes on this machine, or the Dask cluster at ``dask``."""
-    return dask_runner(dask) if dask else local_runner(workers)
+    return dask_runner(dask) if dask else nullcontext(LocalRunner(workers))
 
 
 def extract_in_shards(
@@ -175,8 +168,9 @@ def _learn(
     files: list[Path], corpus: Corpus, processor: Processor, runner: Runner, folder: Path
 ) -> Path:
     """The learning pass; returns the learned corpus that every processing task starts from."""
-    templates_only = _learners(processor.manager) <= {template}
-    tasks = [(path, folder / f"learn-{i:05d}.db", templates_only) for i, path in enumerate(files)]
+    learners = {impl.plugin for impl in processor.manager.hook.learn_capture.get_hookimpls()}
+    replay = learners == {template}  # only the template cleaner learns: from the tasks' blocks
+    tasks = [(path, folder / f"learn-{i:05d}.db", replay) for i, path in enumerate(files)]
     shards: list[Path | None] = [None] * len(files)
     for index, shard in runner.run(learn_task, tasks):
         shards[index] = shard
@@ -186,16 +180,16 @@ def _learn(
         try:
             for digest, offset in connection.execute("select digest, offset from payloads"):
                 origins.append((index, digest, str(path), offset))
-            if templates_only:
+            if replay:
                 with corpus.transaction():
                     for site, url, blocks in connection.execute(
                         "select site, url, blocks from pages"
                     ):
-                        page = {(path_, text) for path_, text in json.loads(blocks)}
+                        page = {(place, text) for place, text in json.loads(blocks)}
                         boilerplate.learn_page(corpus.db, site, url, page)
         finally:
             connection.close()
-    if not templates_only:  # another plugin learns too: it sees every capture, here
+    if learners and not replay:  # another plugin learns: it sees every capture, here
         learn_all(files, processor)
     learned = folder / "learned.db"
     copy = sqlite3.connect(str(learned))
@@ -209,10 +203,6 @@ def _learn(
     finally:
         copy.close()
     return learned
-
-
-def _learners(manager: pluggy.PluginManager) -> set[Any]:
-    return {impl.plugin for impl in manager.hook.learn_capture.get_hookimpls()}
 
 
 def learn_task(path: Path, shard: Path, blocks: bool) -> Path:
