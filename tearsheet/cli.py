@@ -442,7 +442,9 @@ def extract(
 
 
 @cli.command()
-@click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument(
+    "shards", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
