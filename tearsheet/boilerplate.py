@@ -34,6 +34,7 @@ Use: ``learn_capture(db, capture)`` for every archived response (or
 """
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
@@ -43,6 +44,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from tearsheet.archive import Capture
+
+log = logging.getLogger(__name__)
 
 MIN_PAGES = 3
 MIN_WORDS = 3
@@ -235,9 +238,72 @@ def learn_page(
 
 def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:
     """Learn from one archived response if it is an HTML page; True if it was counted."""
-    if not 200 <= capture.status < 300 or not capture.is_html or not capture.body.strip():
+    if not learnable(capture):
         return False
-    return learn_page(db, site_of(capture.url), capture.url, page_blocks(capture.text))
+    site = site_of(capture.url)
+    create_tables(db)
+    counted = "select 1 from boilerplate_pages where site = ? and url = ?"
+    if db.execute(counted, [site, capture.url]).fetchone() is not None:
+        return False  # as learn_page would say, without parsing the page again
+    return learn_page(db, site, capture.url, page_blocks(capture.text))
+
+
+def learnable(capture: Capture) -> bool:
+    """Whether a capture is a page to learn from: a 2xx HTML response with a body."""
+    return 200 <= capture.status < 300 and capture.is_html and bool(capture.body.strip())
+
+
+def merge_learned(db: sqlite_utils.Database, shard: str) -> None:
+    """Add what an attached shard learned from pages this corpus has not learned from.
+
+    Counts add up per site when the shard's pages of that site are new here,
+    and not at all when they were all counted already (a shard merged
+    twice, or one that started from this corpus's template). A shard that
+    shares only some pages of a site with this corpus has its counts added,
+    those pages' blocks counted twice; a warning says so. A block that
+    reaches ``MIN_PAGES`` only across shards is not learned: no shard kept
+    its text (``tearsheet extract`` over all the WARCs learns it).
+    """
+    create_tables(db)
+    found = f"select 1 from {shard}.sqlite_master where name = 'boilerplate_pages'"
+    if db.execute(found).fetchone() is None:
+        return
+    sites = db.execute(f"select site, count(*) from {shard}.boilerplate_pages group by site")
+    for site, pages in sites.fetchall():
+        added = db.execute(
+            f"insert into boilerplate_pages (site, url) select site, url"
+            f" from {shard}.boilerplate_pages where site = ? on conflict do nothing",
+            [site],
+        ).rowcount
+        if added == 0:
+            continue
+        if added < pages:
+            log.warning(
+                "%s: %d pages were learned from already; counted again", site, pages - added
+            )
+        db.execute(
+            f"insert into boilerplate_counts (site, digest, pages) select site, digest, pages"
+            f" from {shard}.boilerplate_counts where site = ?"
+            " on conflict (site, digest) do update set pages = pages + excluded.pages",
+            [site],
+        )
+        blocks = {
+            (path, block)
+            for table in ("boilerplate", f"{shard}.boilerplate")
+            for path, block in db.execute(
+                f"select path, block from {table} where site = ?", [site]
+            ).fetchall()
+        }
+        by_digest = {_digest(block): block for block in blocks}
+        db.conn.executemany(
+            "insert into boilerplate (site, path, block, pages) values (?, ?, ?, ?)"
+            " on conflict (site, path, block) do update set pages = excluded.pages",
+            [
+                (site, *by_digest[digest], pages)
+                for digest, pages in _counts(db, site, list(by_digest))
+                if pages >= MIN_PAGES
+            ],
+        )
 
 
 def learned_blocks(db: sqlite_utils.Database, site: str) -> set[TemplateBlock]:

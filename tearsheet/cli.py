@@ -474,12 +474,26 @@ def _run_crawl(options: Any) -> dict[str, Any]:
 )
 @plugin_timeout_option
 @with_options(page_pattern_options)
+@click.option(
+    "--workers",
+    type=click.IntRange(0),
+    default=1,
+    show_default=True,
+    help="Processes to extract with, one WARC file each at a time (0: one per core).",
+)
+@click.option(
+    "--dask",
+    metavar="ADDRESS",
+    help="Run the per-file tasks on the Dask cluster at ADDRESS (tcp://host:8786).",
+)
 def extract(
     warcs: tuple[Path, ...],
     corpus_path: Path,
     plugin_timeout: float,
     article_patterns: tuple[str, ...],
     hub_patterns: tuple[str, ...],
+    workers: int,
+    dask: str | None,
 ) -> None:
     """Rebuild a corpus from WARC files (or archive directories) alone.
 
@@ -488,18 +502,25 @@ def extract(
     from tearsheet.extraction import extract_warcs
     from tearsheet.pages import ClassifyRules
     from tearsheet.processing import Limits
+    from tearsheet.shards import ParallelError
 
     try:
         rules = ClassifyRules(article_patterns, hub_patterns)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
-    report = extract_warcs(
-        list(warcs),
-        corpus_path,
-        limits=Limits(plugin_timeout=plugin_timeout or None, page_rules=rules),
-        on_file=lambda path: click.echo(f"reading {path}", err=True),
-    )
+    verb = "reading" if workers == 1 and not dask else "extracted"
+    try:
+        report = extract_warcs(
+            list(warcs),
+            corpus_path,
+            limits=Limits(plugin_timeout=plugin_timeout or None, page_rules=rules),
+            on_file=lambda path: click.echo(f"{verb} {path}", err=True),
+            workers=workers,
+            dask=dask,
+        )
+    except ParallelError as exc:
+        raise click.ClickException(str(exc)) from exc
     counts = report.counts
     click.echo(
         f"Extracted {report.files} files into {corpus_path}: {counts.get('article', 0)} articles, "
@@ -516,6 +537,37 @@ def extract(
         click.echo(f"Records passed over: {kinds}.", err=True)
     for problem in report.problems:
         click.echo(f"tearsheet: {problem.message}", err=True)
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument(
+    "shards", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    "corpus_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Corpus database to merge into (created if missing).",
+)
+def merge(shards: tuple[Path, ...], corpus_path: Path) -> None:
+    """Merge corpus shards (corpus.db files of workers) into one corpus; merging twice adds nothing.
+
+    Give the shards in time order. Stories are recomputed afterwards.
+    """
+    from tearsheet.merge import merge_corpora
+
+    report = merge_corpora(list(shards), corpus_path)
+    click.echo(
+        f"Merged {report.shards} shards into {corpus_path}: {report.captures} new captures,"
+        f" {report.errors} new errors; {report.articles} articles, {report.stories} stories.",
+        err=True,
+    )
+    for problem in report.problems:
+        click.echo(f"tearsheet: {problem}", err=True)
     if not report.ok:
         sys.exit(1)
 

@@ -1,9 +1,12 @@
 """Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
@@ -33,34 +36,77 @@ def extract_warcs(
     manager: pluggy.PluginManager | None = None,
     limits: Limits | None = None,
     on_file: Callable[[Path], None] | None = None,
+    workers: int = 1,
+    dask: str | None = None,
 ) -> ExtractReport:
     """Run every response record of the given WARC files through the processing path.
 
     Unreadable files are reported by name and skipped; the records read
-    before a corrupt spot in a file are still processed.
+    before a corrupt spot in a file are still processed. With ``workers``
+    above 1 (0: one per core) or a Dask scheduler's address in ``dask``,
+    each file is a task of its own (``tearsheet.shards``) and the rows are
+    those of one process; ``on_file`` is then called as each file is done.
+    Tasks load the plugins their environment names, not ``manager``'s.
     """
-    corpus = Corpus(corpus_path)
-    report = ExtractReport()
-    try:
-        processor = Processor(corpus, manager, limits)
-        run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
-        files = warc_files(paths)
-        _learn(files, processor)
-        payloads = PayloadIndex()
-        for path in files:
-            if on_file is not None:
-                on_file(path)
-            report.files += 1
-            _extract_file(path, processor, report, payloads)
-        report.counts = dict(processor.counts)
-        passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
-        corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
-    finally:
-        corpus.close()
+    paths = list(paths)
+    files = warc_files(paths)
+    workers = workers or os.cpu_count() or 1
+    parallel = bool(dask) or (workers > 1 and len(files) > 1)
+    report = ExtractReport(files=len(files))
+    limits = limits or Limits()
+    with _runner(parallel, workers, dask) as runner:
+        corpus = Corpus(corpus_path)
+        try:
+            processor = Processor(corpus, manager, limits)
+            run_id = corpus.start_run("extract", {"warcs": [str(p) for p in paths]})
+            if runner is not None:
+                _extract_in_shards(files, corpus, processor, runner, limits, on_file, report)
+            else:
+                learn_all(files, processor)
+                payloads = PayloadIndex()
+                for path in files:
+                    if on_file is not None:
+                        on_file(path)
+                    extract_file(path, processor, report, payloads)
+                report.counts = dict(processor.counts)
+            passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
+            corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
+        finally:
+            corpus.close()
     return report
 
 
-def _learn(files: list[Path], processor: Processor) -> None:
+def _runner(parallel: bool, workers: int, dask: str | None) -> AbstractContextManager[Any]:
+    """Where per-file tasks run (connected before the corpus is touched), or None."""
+    if not parallel:
+        return nullcontext(None)
+    from tearsheet.shards import runner_for
+
+    return runner_for(workers, dask)
+
+
+def _extract_in_shards(
+    files: list[Path],
+    corpus: Corpus,
+    processor: Processor,
+    runner: Any,
+    limits: Limits,
+    on_file: Callable[[Path], None] | None,
+    report: ExtractReport,
+) -> None:
+    from tearsheet.shards import extract_in_shards
+
+    results, merge_problems = extract_in_shards(files, corpus, processor, runner, limits, on_file)
+    counts: Counter[str] = Counter(processor.counts)
+    for result in results:
+        counts.update(result.counts)
+        report.problems.extend(result.problems)
+        report.passed_over.update(result.passed_over)
+    report.counts = dict(counts)
+    report.problems.extend(ReadProblem("", None, problem) for problem in merge_problems)
+
+
+def learn_all(files: list[Path], processor: Processor) -> None:
     """Learning plugins see every capture before any article is cleaned.
 
     A site's template is only known once all its pages were seen; cleaning
@@ -76,7 +122,7 @@ def _learn(files: list[Path], processor: Processor) -> None:
             continue
 
 
-def _extract_file(
+def extract_file(
     path: Path, processor: Processor, report: ExtractReport, payloads: PayloadIndex
 ) -> None:
     problems: list[ReadProblem] = []

@@ -293,19 +293,26 @@ def _delete_stories(db: sqlite_utils.Database, story_ids: Iterable[int]) -> None
 # Entry points
 
 
-def compute_stories(db: sqlite_utils.Database) -> StoriesReport:
-    """(Re)compute every story from the ``articles`` table, replacing what was there."""
+def compute_stories(db: sqlite_utils.Database, stored_signatures: bool = False) -> StoriesReport:
+    """(Re)compute every story from the ``articles`` table, replacing what was there.
+
+    With ``stored_signatures``, an article's signature already in
+    ``story_signatures`` is used, not hashed again: a merge keeps those its
+    shards computed for the articles it kept.
+    """
     if not db["articles"].exists():
         raise LookupError("the database has no articles table; is it a tearsheet corpus?")
     create_tables(db)
     graph, sets = _Graph(), {}
     signatures = []
+    stored = dict(db.execute("select article, signature from story_signatures").fetchall())
     for row in db.query("select url, text from articles order by url"):
         found = features(row["text"])
         if len(found) < MIN_FEATURES:
             continue
         sets[row["url"]] = found
-        minhash = signature(found)
+        blob = stored.get(row["url"]) if stored_signatures else None
+        minhash = _from_blob(blob) if blob is not None else signature(found)
         graph.add(row["url"], minhash)
         signatures.append({"article": row["url"], "signature": _to_blob(minhash)})
     groups = [g for g in _components(sets, _edges(graph, set(sets), sets)) if len(g) > 1]

@@ -46,6 +46,37 @@ def record_version(
     db["versions"].upsert(row, pk="capture")
 
 
+def merge_versions(db: sqlite_utils.Database, shard: str) -> None:
+    """Add an attached shard's versions, then drop each that repeats the one before it.
+
+    Each shard kept the versions that differ within it; only side by side,
+    in capture time, is a repeat across shards seen.
+    """
+    columns = "capture, url, fetched_at, title, text"
+    if not db.execute(f"select 1 from {shard}.sqlite_master where name = 'versions'").fetchone():
+        return
+    create_table(db)
+    db.execute(
+        f"insert into versions ({columns}) select {columns} from {shard}.versions where true"
+        " on conflict (capture) do nothing"
+    )
+    for (url,) in db.execute(f"select distinct url from {shard}.versions").fetchall():
+        _drop_repeats(db, url)
+
+
+def _drop_repeats(db: sqlite_utils.Database, url: str) -> None:
+    previous = None
+    repeats = []
+    rows = db.execute(
+        "select capture, title, text from versions where url = ? order by fetched_at", [url]
+    )
+    for capture, title, text in rows.fetchall():
+        if previous == (title, text):
+            repeats.append((capture,))
+        previous = (title, text)
+    db.conn.executemany("delete from versions where capture = ?", repeats)
+
+
 def versions_of(db: sqlite_utils.Database, url: str) -> list[dict[str, Any]]:
     """An article's versions, oldest first."""
     return list(db["versions"].rows_where("url = ?", [url], order_by="fetched_at"))

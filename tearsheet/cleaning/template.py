@@ -13,7 +13,7 @@ import sqlite_utils
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
-from tearsheet.boilerplate import create_tables, learned_blocks, normalise, site_of
+from tearsheet.boilerplate import create_tables, learned_blocks, merge_learned, normalise, site_of
 from tearsheet.boilerplate import learn_capture as learn_from
 from tearsheet.cleaning.rules import drop_blocks
 from tearsheet.plugins import hookimpl
@@ -27,6 +27,11 @@ def prepare_corpus(db: sqlite_utils.Database) -> None:
 @hookimpl
 def learn_capture(capture: Capture, corpus: Any) -> None:
     learn_from(corpus.db, capture)
+
+
+@hookimpl
+def merge_shard(db: sqlite_utils.Database, shard: str) -> None:
+    merge_learned(db, shard)
 
 
 @hookimpl

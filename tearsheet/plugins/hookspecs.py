@@ -84,6 +84,19 @@ def export_article(article: Any, capture: Any, corpus: Any) -> None:
 
 
 @hookspec
+def merge_shard(db: Any, shard: str) -> None:
+    """Copy this plugin's rows from a corpus shard into the corpus being merged into.
+
+    ``tearsheet merge`` (and ``extract --workers``) attach each shard to
+    ``db`` as schema ``shard`` (``select … from shard.articles``) and call
+    this inside the shard's transaction, after the core tables (captures,
+    errors, runs) are merged. Make it idempotent: merging a shard twice must
+    add nothing. Stories are recomputed and full-text indexes rebuilt after
+    the last shard.
+    """
+
+
+@hookspec
 def register_export_formats(register: Any) -> None:
     """Add formats to ``tearsheet export``: call ``register(name, writer)`` for each.
 

@@ -7,9 +7,10 @@ import sqlite_utils
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
+from tearsheet.merge import shard_columns
 from tearsheet.plugins import hookimpl
 from tearsheet.versions import create_table as create_versions_table
-from tearsheet.versions import record_version
+from tearsheet.versions import merge_versions, record_version
 
 COLUMNS = {
     "url": str,
@@ -70,6 +71,24 @@ def export_article(article: Article, capture: Capture, corpus: Any) -> None:
             "capture": capture.warc_record_id,
         },
         pk="url",
+    )
+
+
+@hookimpl
+def merge_shard(db: sqlite_utils.Database, shard: str) -> None:
+    """A shard's articles join, each URL keeping the article of its latest capture."""
+    merge_versions(db, shard)
+    theirs = set(shard_columns(db, shard, "articles"))
+    if not {"url", "capture"} <= theirs:
+        return
+    columns = [name for name in COLUMNS if name in theirs]
+    names = ", ".join(columns)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in columns if name != "url")
+    fetched = "(select fetched_at from captures where warc_record_id = {}.capture)"
+    db.execute(
+        f"insert into articles ({names}) select {names} from {shard}.articles where true"
+        f" on conflict (url) do update set {updates}"
+        f" where {fetched.format('excluded')} >= {fetched.format('articles')}"
     )
 
 

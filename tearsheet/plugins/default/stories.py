@@ -12,6 +12,7 @@ from typing import Any
 import click
 import sqlite_utils
 
+from tearsheet.merge import shard_columns
 from tearsheet.plugins import hookimpl
 from tearsheet.stories import StoryIndex, compute_stories, create_tables
 
@@ -34,6 +35,24 @@ def export_article(article: Any, corpus: Any) -> None:
     if index is None or index.db is not corpus.db:
         index = _indexes[corpus] = StoryIndex(corpus.db)
     index.assign(article.url)
+
+
+@hookimpl(trylast=True)
+def merge_shard(db: sqlite_utils.Database, shard: str) -> None:
+    """Keep the signatures of the shard's articles that the merge kept, not to hash them again.
+
+    Runs after the SQLite exporter has merged the articles; the stories
+    themselves are recomputed once every shard is in.
+    """
+    if not shard_columns(db, shard, "story_signatures") or not db["articles"].exists():
+        return
+    create_tables(db)
+    db.execute(
+        f"insert into story_signatures (article, signature) select s.article, s.signature"
+        f" from {shard}.story_signatures as s join {shard}.articles as a on a.url = s.article"
+        " join articles as kept on kept.url = a.url and kept.capture = a.capture where true"
+        " on conflict (article) do update set signature = excluded.signature"
+    )
 
 
 @hookimpl

@@ -1,0 +1,115 @@
+"""Extraction throughput: ``tearsheet extract`` with 1 and N workers, against plain trafilatura.
+
+Writes the development pages of ../shared/bench/article-extraction into WARC
+files (one file per copy, each copy under hosts of its own, so no page is
+taken for another's template), then times, by wall clock on the same files:
+
+- plain trafilatura (``extract(html, url=url, include_comments=False)``) in
+  one process, the target's unit;
+- ``extract_warcs`` with one process, and with ``--workers N`` (learning,
+  processing and the merge; the merge is also timed on its own).
+
+    .venv/bin/python bench/parallel_extract.py [--copies 8] [--workers 2] [--data DIR]
+"""
+
+import argparse
+import gzip
+import json
+import os
+import tempfile
+import time
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import trafilatura
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+import tearsheet.shards
+from tearsheet.extraction import extract_warcs
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "article-extraction"
+
+
+def load_pages(data: Path) -> list[tuple[str, bytes]]:
+    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
+    return [
+        (entry["url"], gzip.decompress((data / "html" / f"{key}.html.gz").read_bytes()))
+        for key, entry in sorted(truth.items())
+    ]
+
+
+def write_warcs(pages: list[tuple[str, bytes]], copies: int, folder: Path) -> list[Path]:
+    """One WARC file per copy; copy N's pages live on host ``cN.<host>``."""
+    paths = []
+    for copy in range(copies):
+        path = folder / f"bench-{copy:03d}.warc.gz"
+        with path.open("wb") as out:
+            writer = WARCWriter(out, gzip=True)
+            for url, html in pages:
+                parts = urlsplit(url)
+                moved = parts._replace(netloc=f"c{copy}.{parts.netloc}").geturl()
+                headers = StatusAndHeaders(
+                    "200 OK",
+                    [("Content-Type", "text/html"), ("Content-Length", str(len(html)))],
+                    protocol="HTTP/1.1",
+                )
+                record = writer.create_warc_record(
+                    moved, "response", payload=BytesIO(html), http_headers=headers
+                )
+                writer.write_record(record)
+        paths.append(path)
+    return paths
+
+
+def timed(function, *args, **kwargs) -> float:
+    start = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--copies", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    options = parser.parse_args()
+    pages = load_pages(options.data)
+    with tempfile.TemporaryDirectory() as temp:
+        folder = Path(temp)
+        warcs = write_warcs(pages, options.copies, folder)
+        total = len(pages) * options.copies
+
+        def plain() -> None:
+            for _ in range(options.copies):
+                for url, html in pages:
+                    trafilatura.extract(html, url=url, include_comments=False)
+
+        merge_seconds = []
+        merge = tearsheet.shards.merge_corpora
+
+        def timed_merge(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return merge(*args, **kwargs)
+            finally:
+                merge_seconds.append(time.perf_counter() - start)
+
+        tearsheet.shards.merge_corpora = timed_merge
+        rates = {
+            "plain trafilatura, 1 process": total / timed(plain),
+            "tearsheet extract, 1 process": total
+            / timed(extract_warcs, warcs, folder / "one.db", workers=1),
+            f"tearsheet extract --workers {options.workers}": total
+            / timed(extract_warcs, warcs, folder / "many.db", workers=options.workers),
+        }
+    base = rates["plain trafilatura, 1 process"]
+    print(f"{total} pages in {options.copies} WARC files, {os.cpu_count()} cores")
+    for name, rate in rates.items():
+        print(f"{name:<40} {rate:8.1f} pages/s  {rate / base:5.2f} x trafilatura")
+    print(f"merge of {options.copies} shards: {merge_seconds[0]:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
