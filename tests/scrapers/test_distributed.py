@@ -159,6 +159,19 @@ def test_three_workers_fetch_every_url_once_and_together_archive_the_site(
     assert sum(1 for w in ids if shard_captures(archive, w) > 0) >= 2, "the work was shared"
     assert_warcs_whole(archive)
 
+    # The shards merge into one complete corpus; merging again adds nothing.
+    shards = [str(archive / "workers" / w / "corpus.db") for w in ids]
+    merged_path = archive / "corpus.db"
+    counts = []
+    for _ in range(2):
+        merged = run_tearsheet("merge", *shards, "-o", str(merged_path))
+        assert merged.returncode == 0, merged.stderr
+        db = sqlite_utils.Database(merged_path)
+        assert {row["url"] for row in db["articles"].rows} == articles
+        counts.append((db["captures"].count, db["articles"].count, db["versions"].count))
+    every_capture = sum(sqlite_utils.Database(shard)["captures"].count for shard in shards)
+    assert counts[0] == counts[1] == (every_capture, len(articles), len(articles))
+
 
 def test_a_killed_worker_loses_no_url_when_resumed(
     tmp_path: Path, redis_server: RedisServer, site: ThreadingHTTPServer
