@@ -40,7 +40,13 @@ class Corpus:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.conn:
+        """All or nothing: a capture's row never commits without its article.
+
+        sqlite-utils' own writes nest inside as savepoints; ``with conn``
+        would not open a transaction until the first write, which commits
+        on its own.
+        """
+        with self.db.atomic():
             yield
 
     def add_capture(self, capture: Capture) -> None:
@@ -73,6 +79,13 @@ class Corpus:
             [payload_digest],
         ).fetchone()
         return Original(*row) if row else None
+
+    def record_places(self) -> set[tuple[str, int]]:
+        """(WARC file, offset) of every capture stored, to find records not yet stored."""
+        return {
+            (row[0], row[1])
+            for row in self.db.execute("select warc_file, warc_offset from captures")
+        }
 
     def validators_of(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the URL's latest full capture, for a conditional request."""

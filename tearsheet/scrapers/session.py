@@ -48,6 +48,8 @@ class CrawlSession:
         self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
         self.fetched = 0
+        if options.get("resume"):
+            self.store_unstored_pages()
 
     def archive(
         self,
@@ -81,6 +83,27 @@ class CrawlSession:
             log.exception("%s: processing failed; the capture is archived", url)
             self.processor.counts["errors"] += 1
         return capture
+
+    def store_unstored_pages(self) -> int:
+        """Process the archived pages a crash kept out of the corpus; how many.
+
+        A page is marked archived as soon as its record is in the WARC, so a
+        crawl killed while processing it leaves a page the resumed crawl
+        will not fetch again: its record is processed from the WARC here.
+        """
+        stored = self.corpus.record_places()
+        pages = [
+            page
+            for page in self.frontier.with_records()
+            if (page.warc_file, page.warc_offset) not in stored
+        ]
+        for page in pages:
+            try:
+                self.processor.process(self.read_capture(page.warc_file, page.warc_offset))
+            except Exception:  # the record stays in the WARC; extract can redo this
+                log.exception("%s: processing its archived record failed", page.url)
+                self.processor.counts["errors"] += 1
+        return len(pages)
 
     def read_capture(self, warc_file: str, offset: int) -> Capture:
         """The capture archived at ``offset`` of one of this archive's WARC files.

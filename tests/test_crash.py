@@ -1,0 +1,228 @@
+"""Crash tests: crawls and extractions killed with SIGKILL at seeded random points.
+
+What tearsheet promises after ``kill -9`` and a restart (docs/reliability.md):
+every page ends up archived, nothing is stored twice, every WARC file is
+valid and every corpus row points at a record that exists.
+
+"Stored twice", precisely: a page has one ``articles`` row and one
+``versions`` row (its text never changes here), and the corpus has one
+capture of it. The WARC files may hold a second record of a page only when a
+kill caught its exchange in flight (archived but not yet marked so) and the
+resumed crawl fetched it again: at most one such page per kill.
+"""
+
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from conftest import FAST_CRAWL, TEARSHEET, run_tearsheet
+from servers import html_page
+from warcio.archiveiterator import ArchiveIterator
+
+from tearsheet.archive.verify import verify_paths
+from tearsheet.extraction import extract_warcs
+
+pytestmark = pytest.mark.slow
+
+SEEDS = [3, 17, 2026]
+KILLS = 2
+SECTIONS = [f"/section/{s}/" for s in range(5)]
+STORIES = {
+    section: [f"{section}2025/03/{n + 10}/harbour-report-{n}.html" for n in range(10)]
+    for section in SECTIONS
+}
+PAGES = ["/", *SECTIONS, *(story for stories in STORIES.values() for story in stories)]
+
+
+class NewsSite(BaseHTTPRequestHandler):
+    """Home → 5 sections → 50 stories; every fourth story is slow, so kills land mid-crawl."""
+
+    protocol_version = "HTTP/1.1"
+    served: list[str]  # set per server
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/":
+            body = html_page("Harbour Gazette", ["The sections of the paper."], SECTIONS)
+        elif self.path in STORIES:
+            body = html_page(f"Section {self.path}", ["Latest reports."], STORIES[self.path])
+        elif self.path in PAGES:
+            number = PAGES.index(self.path)
+            time.sleep(0.15 if number % 4 == 0 else 0.01)
+            body = html_page(
+                f"Harbour report {number}",
+                [
+                    f"Report {number}: the harbour master counted {number * 7} ships at anchor.",
+                    f"Pilots said the tide on day {number} came in {number % 5} minutes late.",
+                    "The port authority will publish its yearly figures in the spring.",
+                ],
+            )
+        else:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.served.append(self.path)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def site() -> Iterator[tuple[str, list[str]]]:
+    """The site's base URL and the paths it has served so far, in order."""
+    served: list[str] = []
+    handler = type("Handler", (NewsSite,), {"served": served})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def kill_after(process: subprocess.Popen, ready, delay: float, timeout: float = 60) -> bool:
+    """SIGKILL ``process`` ``delay`` seconds after ``ready()``; False if it ended first."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            return False
+        assert time.monotonic() < deadline, "the process never got going"
+        time.sleep(0.01)
+    time.sleep(delay)
+    if process.poll() is not None:
+        return False
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    return True
+
+
+def records(archive: Path) -> Iterator[tuple[str, int, object]]:
+    """(file name, offset, record) for every record of the archive's WARC files."""
+    for path in sorted((archive / "warc").glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            iterator = ArchiveIterator(stream)
+            for record in iterator:
+                yield path.name, iterator.get_record_offset(), record
+
+
+def assert_rows_point_at_their_records(archive: Path, db: sqlite_utils.Database) -> None:
+    """Each captures row names a record with its id and URL at its file and offset."""
+    for row in db["captures"].rows:
+        with (archive / "warc" / row["warc_file"]).open("rb") as stream:
+            stream.seek(row["warc_offset"])
+            record = next(iter(ArchiveIterator(stream)))
+        assert record.rec_headers.get_header("WARC-Record-ID") == row["warc_record_id"]
+        assert record.rec_headers.get_header("WARC-Target-URI") == row["url"]
+    captures = {row["warc_record_id"] for row in db["captures"].rows}
+    for table in ("articles", "versions"):
+        assert {row["capture"] for row in db[table].rows} <= captures, table
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_crawl_killed_twice_and_resumed_keeps_every_page_once(
+    tmp_path: Path, site: tuple[str, list[str]], seed: int
+) -> None:
+    base, served = site
+    chance = random.Random(seed)
+    archive = tmp_path / "archive"
+    command = [*TEARSHEET, "crawl", *FAST_CRAWL, base + "/", "-o", str(archive)]
+    command += ["--concurrency", "4", "-q"]
+    kills = 0
+    for _ in range(KILLS):
+        start, at = len(served), chance.randint(4, 18)
+        crawl = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        kills += kill_after(
+            crawl, lambda start=start, at=at: len(served) >= start + at, chance.uniform(0, 0.2)
+        )
+        crawl.stderr.close()
+        command = [*TEARSHEET, "crawl", "--resume", str(archive)]
+    assert kills == KILLS, "each kill should land mid-crawl"
+    resumed = run_tearsheet(*command[len(TEARSHEET) :])
+    assert resumed.returncode == 0, resumed.stderr
+
+    db = sqlite_utils.Database(archive / "corpus.db")
+    pages = {base + path for path in PAGES}
+    stories = {base + path for path in PAGES if path.endswith(".html")}
+    captured = Counter(row["url"] for row in db["captures"].rows_where("status = 200"))
+    assert set(captured) - {base + "/robots.txt"} == pages  # every page archived
+    assert {url for url in pages if captured[url] != 1} == set()  # one capture each
+    assert Counter(row["url"] for row in db["articles"].rows) == Counter(stories)
+    assert Counter(row["url"] for row in db["versions"].rows) == Counter(stories)
+    in_warcs = Counter(
+        record.rec_headers.get_header("WARC-Target-URI")
+        for _, _, record in records(archive)
+        if record.rec_type in ("response", "revisit")
+    )
+    assert sum(count - 1 for count in in_warcs.values()) <= KILLS  # one in flight per kill
+    assert [p for report in verify_paths([archive]) for p in report.problems] == []
+    assert_rows_point_at_their_records(archive, db)
+
+
+@pytest.fixture(scope="module")
+def multi_file_archive(tmp_path_factory) -> tuple[Path, Path, float]:
+    """A finished crawl of the site over several small WARC files, its extract, how long."""
+    served: list[str] = []
+    handler = type("Handler", (NewsSite,), {"served": served})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    folder = tmp_path_factory.mktemp("crawled")
+    archive = folder / "archive"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        result = run_tearsheet(
+            "crawl", *FAST_CRAWL, url, "-o", str(archive), "--max-warc-size", "20000", "-q"
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
+    assert len(list((archive / "warc").glob("*.warc.gz"))) >= 4
+    began = time.monotonic()
+    extract_warcs([archive], folder / "reference.db")
+    return archive, folder / "reference.db", time.monotonic() - began
+
+
+def corpus_rows(path: Path) -> dict[str, list[tuple]]:
+    """Every derived table's rows, sorted; run records and error times left out."""
+    db = sqlite_utils.Database(path)
+    rows = {}
+    for table in db.table_names():
+        if table == "runs" or table.startswith("articles_fts"):
+            continue
+        columns = [c for c in db[table].columns_dict if not (table == "errors" and c == "at")]
+        select = ", ".join(f"[{c}]" for c in columns)
+        rows[table] = sorted(db.execute(f"select {select} from [{table}]").fetchall(), key=repr)
+    return rows
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an_extract_killed_and_rerun_gives_the_rows_of_an_uninterrupted_one(
+    tmp_path: Path, multi_file_archive: tuple[Path, Path, float], seed: int
+) -> None:
+    archive, reference, took = multi_file_archive
+    target = tmp_path / "corpus.db"
+    extract = subprocess.Popen(
+        [*TEARSHEET, "extract", str(archive), "-o", str(target)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Anywhere in a whole run once the corpus exists: learning, processing, finishing.
+    killed = kill_after(extract, target.exists, random.Random(seed).uniform(0, 0.8 * took))
+    assert killed, "the kill should land mid-way"
+    extract_warcs([archive], target)  # the re-run
+    assert corpus_rows(target) == corpus_rows(reference)
+    assert_rows_point_at_their_records(archive, sqlite_utils.Database(target))
