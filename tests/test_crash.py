@@ -13,7 +13,6 @@ resumed crawl fetched it again: at most one such page per kill.
 
 import os
 import random
-import signal
 import subprocess
 import time
 from collections import Counter
@@ -44,20 +43,20 @@ def site() -> Iterator[tuple[str, list[str]]]:
         yield found
 
 
-def kill_after(process: subprocess.Popen, ready, delay: float, timeout: float = 60) -> bool:
+def kill_after(process: subprocess.Popen, ready, delay: float, timeout: float = 120) -> bool:
     """SIGKILL ``process`` ``delay`` seconds after ``ready()``; False if it ended first."""
     deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            return False
-        assert time.monotonic() < deadline, "the process never got going"
-        time.sleep(0.01)
-    time.sleep(delay)
-    if process.poll() is not None:
-        return False
-    process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
-    return True
+    try:
+        while not ready():
+            if process.poll() is not None:
+                return False
+            assert time.monotonic() < deadline, "the process never got going"
+            time.sleep(0.01)
+        time.sleep(delay)
+        return process.poll() is None
+    finally:
+        process.kill()  # also when the test fails: no crawl outlives it
+        process.wait(timeout=30)
 
 
 def records(archive: Path) -> Iterator[tuple[str, int, object]]:
