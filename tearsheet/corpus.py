@@ -44,8 +44,10 @@ class Corpus:
 
         sqlite-utils' own writes nest inside as savepoints; ``with conn``
         would not open a transaction until the first write, which commits
-        on its own.
+        on its own. Writes made before it outside a transaction (raw
+        ``conn`` calls open one implicitly) are committed first.
         """
+        self.db.commit()
         with self.db.atomic():
             yield
 

@@ -41,7 +41,7 @@ def browse(archive: Path, until: threading.Event, seen: list[tuple[int, int]]) -
             search = await app.client.get("/corpus/articles.json?_search=harbour")
             seen.append((articles.status_code, len(articles.json().get("rows", []))))
             seen.append((search.status_code, 0))
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(1)
 
     asyncio.run(loop())
 

@@ -48,8 +48,8 @@ class CrawlSession:
         self.frontier = Frontier(self.archive_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
         self.fetched = 0
-        if options.get("resume"):
-            self.store_unstored_pages()
+        if options.get("resume") and (stored := self.store_unstored_pages()):
+            log.info("stored %d archived pages the stopped crawl had not processed", stored)
 
     def archive(
         self,
