@@ -7,8 +7,6 @@ when a crawl or an extraction actually runs.
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from tearsheet.plugins.hookspecs import hookimpl
-
 try:
     __version__ = version("tearsheet")
 except PackageNotFoundError:  # running from a source tree that is not installed
@@ -16,6 +14,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 if TYPE_CHECKING:
     from tearsheet.article import Article
+    from tearsheet.plugins.hookspecs import hookimpl
 
 __all__ = ["Article", "__version__", "extract_html", "hookimpl"]
 
@@ -28,8 +27,14 @@ def extract_html(html: bytes | str, url: str | None = None) -> "Article":
 
 
 def __getattr__(name: str) -> Any:
+    """Lazy names: ``python -m tearsheet`` imports this package before ``__main__``
+    takes the current directory off ``sys.path``, so it imports nothing from outside."""
     if name == "Article":
         from tearsheet.article import Article
 
         return Article
+    if name == "hookimpl":
+        from tearsheet.plugins.hookspecs import hookimpl
+
+        return hookimpl
     raise AttributeError(name)

@@ -39,12 +39,35 @@ class Corpus:
         # on power loss; the WARC files keep everything needed to rebuild.
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self._in_transaction = False
         create_core_tables(self.db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.conn:
+        """All or nothing: a capture's row never commits without its article.
+
+        ``BEGIN IMMEDIATE`` takes the write lock first, waiting for another
+        writer (``tearsheet stories``) if need be: a transaction that read
+        before writing would fail at once with "database is locked" when
+        someone wrote in between. sqlite-utils' own writes nest inside as
+        savepoints, and so does a transaction opened inside this one. Writes
+        left open by raw ``conn`` calls before it are committed first.
+        """
+        if self._in_transaction:
             yield
+            return
+        self.db.commit()
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
+        try:
+            yield
+        except BaseException:
+            self.db.rollback()
+            raise
+        else:
+            self.db.commit()
+        finally:
+            self._in_transaction = False
 
     def add_capture(self, capture: Capture) -> None:
         self.db["captures"].upsert(
@@ -76,6 +99,13 @@ class Corpus:
             [payload_digest],
         ).fetchone()
         return Original(*row) if row else None
+
+    def record_places(self) -> set[tuple[str, int]]:
+        """(WARC file, offset) of every capture stored, to find records not yet stored."""
+        return {
+            (row[0], row[1])
+            for row in self.db.execute("select warc_file, warc_offset from captures")
+        }
 
     def validators_of(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the URL's latest full capture, for a conditional request."""
@@ -112,39 +142,40 @@ class Corpus:
         """Record a failure; the same failure seen again replaces its row."""
         capture_id = capture.warc_record_id if capture else None
         key = "\x1f".join(str(part) for part in (url, stage, kind, capture_id, plugin, hook))
-        self.db["errors"].upsert(
-            {
-                "id": hashlib.sha1(key.encode("utf-8")).hexdigest()[:16],
-                "url": url,
-                "stage": stage,
-                "kind": kind,
-                "message": message,
-                "plugin": plugin,
-                "hook": hook,
-                "capture": capture_id,
-                "traceback": traceback,
-                "at": _now(),
-            },
-            pk="id",
-        )
+        row = {
+            "id": hashlib.sha1(key.encode("utf-8")).hexdigest()[:16],
+            "url": url,
+            "stage": stage,
+            "kind": kind,
+            "message": message,
+            "plugin": plugin,
+            "hook": hook,
+            "capture": capture_id,
+            "traceback": traceback,
+            "at": _now(),
+        }
+        with self.transaction():
+            self.db["errors"].upsert(row, pk="id")
 
     def start_run(self, command: str, options: dict[str, Any]) -> int:
         table = self.db["runs"]
-        table.insert(
-            {
-                "command": command,
-                "options": json.dumps(options, sort_keys=True, default=str),
-                "started_at": _now(),
-                "finished_at": None,
-                "stats": None,
-            }
-        )
+        with self.transaction():
+            table.insert(
+                {
+                    "command": command,
+                    "options": json.dumps(options, sort_keys=True, default=str),
+                    "started_at": _now(),
+                    "finished_at": None,
+                    "stats": None,
+                }
+            )
         return int(table.last_pk)
 
     def finish_run(self, run_id: int, stats: dict[str, Any]) -> None:
-        self.db["runs"].update(
-            run_id, {"finished_at": _now(), "stats": json.dumps(stats, sort_keys=True)}
-        )
+        with self.transaction():
+            self.db["runs"].update(
+                run_id, {"finished_at": _now(), "stats": json.dumps(stats, sort_keys=True)}
+            )
 
     def close(self) -> None:
         self.db.conn.close()

@@ -320,7 +320,7 @@ def compute_stories(db: sqlite_utils.Database, stored_signatures: bool = False) 
     records = sorted(
         (_story_record(group, rows, sets) for group in groups), key=lambda r: r["order"]
     )
-    with db.conn:
+    with db.atomic():  # readers see the old stories or the new, never none
         db.execute("delete from story_members")
         db.execute("delete from stories")
         db.execute("delete from story_signatures")

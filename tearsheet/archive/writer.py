@@ -5,6 +5,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import socket
 import threading
 import uuid
@@ -26,6 +27,8 @@ from tearsheet.archive.verify import cut_truncated_tail
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FILE_SIZE = 1_000_000_000  # the customary 1 GB WARC file
+SAFE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*")
+UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
 REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 
 
@@ -52,6 +55,8 @@ class WarcFileWriter:
         prefix: str = "tearsheet",
         max_file_size: int = DEFAULT_MAX_FILE_SIZE,
     ) -> None:
+        if not SAFE_NAME.fullmatch(prefix):
+            raise ValueError(f"a WARC file prefix is letters, digits, '.', '_' or '-': {prefix!r}")
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.info = info
@@ -199,7 +204,7 @@ class WarcFileWriter:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")[:17]
         while True:
             self._serial += 1
-            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{socket.gethostname()}-{os.getpid()}"
+            name = f"{self.prefix}-{stamp}-{self._serial:05d}-{_host_name()}-{os.getpid()}"
             path = self.directory / f"{name}.warc.gz"
             if not path.exists():
                 return path
@@ -266,6 +271,11 @@ def _ordered(kind: str, fields: dict[str, str]) -> dict[str, str]:
         "WARC-Date": fields["WARC-Date"],
         **fields,
     }
+
+
+def _host_name() -> str:
+    """The machine's name as a file-name part: a host name may hold '/' or worse."""
+    return UNSAFE_CHARACTERS.sub("-", socket.gethostname()).strip(".") or "host"
 
 
 def _warc_date(moment: datetime) -> str:

@@ -140,6 +140,14 @@ class Frontier:
         )
         self.db.execute("commit")
 
+    def with_records(self) -> list[Page]:
+        """Pages whose final response is in a WARC file (archived or done), in order."""
+        rows = self.db.execute(
+            "select url, depth, kind, warc_file, warc_offset from pages"
+            " where warc_file is not null order by rowid"
+        )
+        return [Page(*row) for row in rows]
+
     def save_options(self, options: dict[str, Any]) -> None:
         self.db.execute(
             "insert or replace into meta values ('options', ?)", [json.dumps(options, default=str)]

@@ -72,6 +72,8 @@ class CrawlSession:
         self.backlog_peak = 0  # most captures waiting for the workers at once
         self.closed = False
         self.recover()
+        if options.get("resume") and (stored := self.store_unstored_pages()):
+            log.info("stored %d archived pages the stopped crawl had not processed", stored)
 
     def archive(
         self,
@@ -160,6 +162,29 @@ class CrawlSession:
                 continue
             self.hand_on(capture)
 
+    def store_unstored_pages(self) -> int:
+        """Process the archived pages a crash kept out of the corpus; how many.
+
+        A page is marked archived as soon as its record is in the WARC, so a
+        crawl killed while processing it leaves a page the resumed crawl
+        will not fetch again: its record is processed from the WARC here.
+        """
+        stored = self.corpus.record_places()
+        pages = [
+            page
+            for page in self.frontier.with_records()
+            if (page.warc_file, page.warc_offset) not in stored
+            and not self.frontier.is_unprocessed(page.warc_file, page.warc_offset)
+        ]
+        for page in pages:
+            try:
+                capture = self.read_capture(page.warc_file, page.warc_offset)
+            except (OSError, StopIteration, ValueError) as exc:
+                log.error("%s: its archived record cannot be read: %s", page.url, exc)
+                continue
+            self.hand_on(capture)
+        return len(pages)
+
     def read_capture(self, warc_file: str, offset: int) -> Capture:
         """The capture archived at ``offset`` of one of this archive's WARC files.
 
@@ -176,21 +201,6 @@ class CrawlSession:
             capture = capture_from_record(record, warc_file, offset, 0, entity)
             iterator.read_to_end(record)
             return replace(capture, warc_length=iterator.get_record_length())
-
-    def catch_up(self, warc_file: str, offset: int) -> None:
-        """A page archived just before a crash may have missed the corpus: process it now.
-
-        A kill between the WARC write and the unprocessed list leaves such a
-        page; those on the list are being processed by ``recover`` already.
-        """
-        if self.frontier.is_unprocessed(warc_file, offset):
-            return
-        capture = self.read_capture(warc_file, offset)
-        stored = self.corpus.db.execute(
-            "select 1 from captures where warc_record_id = ?", [capture.warc_record_id]
-        ).fetchone()
-        if stored is None:
-            self.hand_on(capture)
 
     def _original_payload(self, record_id: str | None) -> bytes | None:
         row = self.corpus.db.execute(

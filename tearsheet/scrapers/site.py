@@ -134,7 +134,6 @@ class SiteSpider(Spider):
                 if page.kind == "page"
             )
             for page in self.frontier.in_state("archived"):
-                session_of(self.crawler).catch_up(page.warc_file, page.warc_offset)
                 for request in self.callbacks[page.kind](self.archived_response(page)):
                     yield request
             for page in queued:  # a shared crawl's Redis has seen them: push them anyway
