@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -45,8 +46,10 @@ DEPTH = 2  # home → hub pages → articles; the articles' own links are not fo
 RSS_PAGES = (1_000, 10_000)
 
 
-def crawl_flags(concurrency: int) -> list[str]:
+def crawl_flags(concurrency: int, workers: list[str]) -> list[str]:
+    """The tearsheet crawl's options: bare Scrapy's politeness-free settings, same concurrency."""
     return [
+        *workers,
         "--allow-private",
         "--delay",
         "0",
@@ -59,12 +62,17 @@ def crawl_flags(concurrency: int) -> list[str]:
     ]
 
 
-def has_option(command: list[str], option: str) -> bool:
+def has_option(subcommand: str, option: str) -> bool:
     """Whether this tearsheet has an option (others are adding some as this is written)."""
     help_text = subprocess.run(
-        [*command, "--help"], capture_output=True, text=True, check=True
+        [str(BIN / "tearsheet"), subcommand, "--help"], capture_output=True, text=True, check=True
     ).stdout
     return option in help_text.split()
+
+
+def workers_flag(subcommand: str, cores: int) -> list[str]:
+    """``--workers CORES`` where the command has it, else nothing (one process)."""
+    return ["--workers", str(cores)] if has_option(subcommand, "--workers") else []
 
 
 def checked(run: Measured, what: str) -> Measured:
@@ -94,11 +102,9 @@ def archive_figures(archive: Path, mirror_sites: list[Site], corpus: Path) -> di
     }
 
 
-def crawl(
-    mirror_sites: list[Site], out: Path, concurrency: int, extra: tuple[str, ...] = ()
-) -> tuple[Measured, dict[str, Any]]:
+def crawl(mirror_sites: list[Site], out: Path, flags: list[str]) -> tuple[Measured, dict[str, Any]]:
     command = [str(BIN / "tearsheet"), "crawl", *(s.home for s in mirror_sites), "-o", str(out)]
-    run = run_measured([*command, *crawl_flags(concurrency), *extra], out.with_suffix(".logs"))
+    run = run_measured([*command, *flags], out.with_suffix(".logs"))
     checked(run, "tearsheet crawl")
     return run, archive_figures(out, mirror_sites, out / "corpus.db")
 
@@ -147,7 +153,13 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
             "trafilatura": version("trafilatura"),
             "tearsheet": version("tearsheet"),
         },
-        "settings": {"concurrency_per_site": args.concurrency, "depth": DEPTH},
+    }
+    flags = crawl_flags(args.concurrency, workers_flag("crawl", cores))
+    result["settings"] = {
+        "concurrency_per_site": args.concurrency,
+        "depth": DEPTH,
+        "crawl_flags": flags,
+        "extract_flags": workers_flag("extract", cores),
     }
     with running_nginx(ensure_nginx(), work, everything.sites):
         if args.rss:
@@ -155,7 +167,7 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
             for pages, site_count in zip(RSS_PAGES, site_counts, strict=True):
                 sites = everything.sites[:site_count]
                 console.print(f"RSS: tearsheet crawl of {pages:,} article pages")
-                run, archive = crawl(sites, work / f"rss-{pages}", args.concurrency)
+                run, archive = crawl(sites, work / f"rss-{pages}", flags)
                 result["rss"][str(pages)] = {
                     "sites": site_count,
                     "pages": archive["pages_captured"],
@@ -164,6 +176,7 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
                     **figures_of(run, archive["pages_captured"]),
                 }
                 shutil.rmtree(work / f"rss-{pages}")
+                console.print(json.dumps(result["rss"][str(pages)]))
         else:
             mirror = Mirror(everything.sites, everything.article_paths)
             result["mirror"] = {
@@ -171,30 +184,31 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
                 "pages": mirror.pages,
                 "article_pages": mirror.articles,
             }
-            result.update(measure_rates(mirror, work, args.concurrency, cores, console))
+            result.update(measure_rates(mirror, work, result["settings"], console))
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["targets"] = targets(result, cores)
     return result
 
 
 def measure_rates(
-    mirror: Mirror, work: Path, concurrency: int, cores: int, console: Console
+    mirror: Mirror, work: Path, settings: dict[str, Any], console: Console
 ) -> dict[str, Any]:
     """Every rate on the same mirror, one after the other."""
     result: dict[str, Any] = {}
     tearsheet = [str(BIN / "tearsheet")]
     console.print(f"bare Scrapy: {mirror.pages} pages")
     homes = [site.home for site in mirror.sites]
-    flags = ["--concurrency", str(concurrency), "--depth", str(DEPTH)]
+    bare_command = [sys.executable, str(HERE / "bare_scrapy.py"), *homes]
+    bare_flags = ["--concurrency", str(settings["concurrency_per_site"]), "--depth", str(DEPTH)]
     bare = checked(
-        run_measured([sys.executable, str(HERE / "bare_scrapy.py"), *homes, *flags], work / "bare"),
+        run_measured([*bare_command, *bare_flags], work / "bare"),
         "bare Scrapy",
     )
     bare_pages = json.loads(bare.stdout)["pages"]
     result["bare_scrapy"] = {"pages": bare_pages, **figures_of(bare, bare_pages)}
 
     console.print("tearsheet crawl (fetch + WARC + extract + store)")
-    run, archive = crawl(mirror.sites, work / "crawl", concurrency)
+    run, archive = crawl(mirror.sites, work / "crawl", settings["crawl_flags"])
     complete = archive["pages_captured"] == mirror.pages and archive["articles_same_on_every_site"]
     result["crawl"] = {
         **figures_of(run, archive["pages_captured"]),
@@ -206,9 +220,10 @@ def measure_rates(
     }
 
     result["crawl_no_extract"] = None
-    if has_option([*tearsheet, "crawl"], "--no-extract"):
+    if has_option("crawl", "--no-extract"):
         console.print("tearsheet crawl --no-extract (fetch + WARC)")
-        run, archive = crawl(mirror.sites, work / "no-extract", concurrency, ("--no-extract",))
+        flags = [*settings["crawl_flags"], "--no-extract"]
+        run, archive = crawl(mirror.sites, work / "no-extract", flags)
         result["crawl_no_extract"] = {
             **figures_of(run, archive["pages_captured"]),
             "pages_captured": archive["pages_captured"],
@@ -223,7 +238,7 @@ def measure_rates(
         "cpu_seconds_per_page": plain["cpu_seconds"] / plain["pages"],
     }
 
-    workers = ["--workers", str(cores)] if has_option([*tearsheet, "extract"], "--workers") else []
+    workers = settings["extract_flags"]
     console.print(f"tearsheet extract {' '.join(workers)}")
     rebuilt = work / "extract" / "corpus.db"
     rebuilt.parent.mkdir()
@@ -232,7 +247,7 @@ def measure_rates(
     with sqlite3.connect(rebuilt) as db:
         rebuilt_articles = db.execute("select count(*) from articles").fetchone()[0]
     result["extract"] = {
-        "workers": cores if workers else None,
+        "workers": int(workers[1]) if workers else None,
         "pages": mirror.pages,
         **figures_of(run, mirror.pages),
         "articles": rebuilt_articles,
@@ -362,6 +377,7 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
             met + (f" ({row['note']})" if row["note"] else ""),
         )
     console.print(ratios)
+    console.print(f"tearsheet crawl {' '.join(result['settings']['crawl_flags'])}")
     load = result["machine"]
     console.print(
         f"{load['cores']} cores; load average {load['load_average_at_start'][0]:.2f} at start,"
@@ -390,6 +406,8 @@ def main() -> None:
     if not 88 <= args.pages <= 254 * 88:
         parser.error("--pages must be between 88 and 22,352 (88 pages per site, 254 sites)")
     console = Console()
+    # SIGTERM unwinds like Ctrl-C, so nginx and the temporary directory go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     with tempfile.TemporaryDirectory(prefix="tearsheet-bench-") as work:
         result = measure(args, Path(work), console)
     print_tables(result, console)
