@@ -5,9 +5,10 @@ each, on 127.0.1.1…S), serves it with nginx and measures, in one run on the
 same mirror: bare Scrapy's fetch rate, tearsheet's crawl rate until its
 corpus is complete, a crawl with WARC capture but no extraction, plain
 trafilatura's extraction rate in one process, ``tearsheet extract``'s rate
-from the crawl's WARCs, WARC bytes per second, peak RSS (and, with --rss,
-the peak RSS of a 1,000-page against a 10,000-page crawl). Prints a table
-of the figures and the issue's target ratios; writes them all as JSON.
+from the crawl's WARCs, WARC bytes per second and peak RSS. With --rss it
+measures instead the peak RSS of a 1,000-page and a 10,000-page crawl.
+Prints a table of the figures and the issue's target ratios; writes them
+all as JSON.
 
     .venv/bin/python bench/harness.py [--pages N] [--json OUT] [--rss]
 
