@@ -103,8 +103,10 @@ def archive_figures(archive: Path, mirror_sites: list[Site], corpus: Path) -> di
     }
 
 
-def crawl(mirror_sites: list[Site], out: Path, flags: list[str]) -> tuple[Measured, dict[str, Any]]:
-    command = [str(BIN / "tearsheet"), "crawl", *(s.home for s in mirror_sites), "-o", str(out)]
+def crawl(
+    mirror_sites: list[Site], out: Path, tearsheet: list[str], flags: list[str]
+) -> tuple[Measured, dict[str, Any]]:
+    command = [*tearsheet, "crawl", *(s.home for s in mirror_sites), "-o", str(out)]
     run = run_measured([*command, *flags], out.with_suffix(".logs"))
     checked(run, "tearsheet crawl")
     return run, archive_figures(out, mirror_sites, out / "corpus.db")
@@ -156,7 +158,9 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
         },
     }
     flags = crawl_flags(args.concurrency, workers_flag("crawl", cores))
+    disabled = [flag for name in args.disable_plugin for flag in ("--disable-plugin", name)]
     result["settings"] = {
+        "tearsheet": [str(BIN / "tearsheet"), *disabled],
         "concurrency_per_site": args.concurrency,
         "depth": DEPTH,
         "crawl_flags": flags,
@@ -168,7 +172,8 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
             for pages, site_count in zip(RSS_PAGES, site_counts, strict=True):
                 sites = everything.sites[:site_count]
                 console.print(f"RSS: tearsheet crawl of {pages:,} article pages")
-                run, archive = crawl(sites, work / f"rss-{pages}", flags)
+                command = result["settings"]["tearsheet"]
+                run, archive = crawl(sites, work / f"rss-{pages}", command, flags)
                 result["rss"][str(pages)] = {
                     "sites": site_count,
                     "pages": archive["pages_captured"],
@@ -196,7 +201,7 @@ def measure_rates(
 ) -> dict[str, Any]:
     """Every rate on the same mirror, one after the other."""
     result: dict[str, Any] = {}
-    tearsheet = [str(BIN / "tearsheet")]
+    tearsheet = settings["tearsheet"]
     console.print(f"bare Scrapy: {mirror.pages} pages")
     homes = [site.home for site in mirror.sites]
     bare_command = [sys.executable, str(HERE / "bare_scrapy.py"), *homes]
@@ -209,7 +214,7 @@ def measure_rates(
     result["bare_scrapy"] = {"pages": bare_pages, **figures_of(bare, bare_pages)}
 
     console.print("tearsheet crawl (fetch + WARC + extract + store)")
-    run, archive = crawl(mirror.sites, work / "crawl", settings["crawl_flags"])
+    run, archive = crawl(mirror.sites, work / "crawl", tearsheet, settings["crawl_flags"])
     complete = archive["pages_captured"] == mirror.pages and archive["articles_same_on_every_site"]
     result["crawl"] = {
         **figures_of(run, archive["pages_captured"]),
@@ -224,7 +229,7 @@ def measure_rates(
     if has_option("crawl", "--no-extract"):
         console.print("tearsheet crawl --no-extract (fetch + WARC)")
         flags = [*settings["crawl_flags"], "--no-extract"]
-        run, archive = crawl(mirror.sites, work / "no-extract", flags)
+        run, archive = crawl(mirror.sites, work / "no-extract", tearsheet, flags)
         result["crawl_no_extract"] = {
             **figures_of(run, archive["pages_captured"]),
             "pages_captured": archive["pages_captured"],
@@ -378,7 +383,8 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
             met + (f" ({row['note']})" if row["note"] else ""),
         )
     console.print(ratios)
-    console.print(f"tearsheet crawl {' '.join(result['settings']['crawl_flags'])}")
+    command = [Path(result["settings"]["tearsheet"][0]).name, *result["settings"]["tearsheet"][1:]]
+    console.print(f"{' '.join(command)} crawl {' '.join(result['settings']['crawl_flags'])}")
     load = result["machine"]
     console.print(
         f"{load['cores']} cores; load average {load['load_average_at_start'][0]:.2f} at start,"
@@ -395,9 +401,16 @@ def main() -> None:
         "--json", type=Path, help="where to write the figures (default bench/results/)"
     )
     parser.add_argument(
-        "--rss", action="store_true", help="also crawl 1,000 and 10,000 pages for peak RSS"
+        "--rss", action="store_true", help="instead, peak RSS of a 1,000- and a 10,000-page crawl"
     )
     parser.add_argument("--concurrency", type=int, default=2, help="requests per site (default 2)")
+    parser.add_argument(
+        "--disable-plugin",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave a plugin out of crawl and extract, to see its cost (repeatable)",
+    )
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help="the article-extraction pages"
     )
