@@ -4,20 +4,26 @@ Each site is its own host to a crawler (127.0.1.k, all of 127/8 being
 loopback on Linux), so tearsheet learns each site's template apart and a
 page's copies on two sites are two articles. Every copy ends in an HTML
 comment naming its site, so no two bodies are byte-identical and none is
-archived as a revisit. Articles keep their original paths, so tearsheet's
-URL signals see what they would see on the real sites; a home page links
-to hub pages (``/archive/N/``) that link to the articles, and a sitemap
-lists them all.
+archived as a revisit, and tells it with the words of each paragraph
+shuffled (``retold``), so copies are not one story of S outlets. Articles
+keep their original paths, so tearsheet's URL signals see what they would
+see on the real sites; a home page links to hub pages (``/archive/N/``) that
+link to the articles, and a sitemap lists them all.
 """
 
 import gzip
+import hashlib
 import html
 import json
+import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ARTICLES_PER_HUB = 22
+PARAGRAPH = re.compile(rb"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)
+TEXT_RUN = re.compile(rb">([^<]+)<")
 ADDRESS = "127.0.1.{}"
 
 
@@ -87,11 +93,43 @@ def build_mirror(out: Path, sources: list[SourcePage], site_count: int, port: in
         for source in sources:
             target = file_for(root, source.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.html + marker)
+            target.write_bytes(retold(source.html, number) + marker)
         hubs = _write_hubs(root, [s.path for s in sources], number)
         _write_discovery(root, f"{address}:{port}", [s.path for s in sources])
         sites.append(Site(address, port, root, ["/", *hubs, *(s.path for s in sources)]))
     return Mirror(sites, [s.path for s in sources])
+
+
+def retold(page: bytes, number: int) -> bytes:
+    """The page as site ``number`` tells it: the words of each paragraph in another order.
+
+    Real outlets carry different stories, or retell one wire story in their
+    own words; verbatim copies on every site would make each article one
+    story of S members, which real crawls rarely meet. Shuffling words
+    within paragraphs keeps each page's markup, length and words (what
+    extraction costs) while the word pairs stories compare differ. The
+    same paragraph gets the same order on every page of a site, so site
+    templates stay learnable. Site 1 keeps the original text.
+    """
+    if number == 1:
+        return page
+
+    def shuffle_paragraph(match: re.Match[bytes]) -> bytes:
+        seed = hashlib.sha1(b"%d\0" % number + match.group(2)).digest()
+        order = random.Random(seed)
+
+        def shuffle_run(run: re.Match[bytes]) -> bytes:
+            words = run.group(1).split()
+            order.shuffle(words)
+            text = run.group(1)
+            lead = b" " if text[:1].isspace() else b""
+            tail = b" " if text[-1:].isspace() else b""
+            return b">" + lead + b" ".join(words) + tail + b"<"
+
+        inner = TEXT_RUN.sub(shuffle_run, b">" + match.group(2) + b"<")[1:-1]
+        return match.group(1) + inner + match.group(3)
+
+    return PARAGRAPH.sub(shuffle_paragraph, page)
 
 
 def _write_hubs(root: Path, paths: list[str], number: int) -> list[str]:
