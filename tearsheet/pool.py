@@ -11,6 +11,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 8  # captures per task: one transaction in the worker
 BATCHES_PER_WORKER = 2  # queued per worker before the crawl is asked to wait
+PARENT_CHECK_SECONDS = 1.0
 
 # Imported once by the fork server, so each worker starts with them loaded.
 PRELOAD = [
@@ -44,11 +47,27 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _start_worker(corpus_path: Path, limits: Limits, choice: PluginChoice) -> None:
+def _start_worker(corpus_path: Path, limits: Limits, choice: PluginChoice, crawl_pid: int) -> None:
     global _processor
     # Ctrl-C reaches the whole process group; the crawl stops and drains us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(crawl_pid,), daemon=True).start()
     _processor = Processor(Corpus(corpus_path), new_plugin_manager(choice), limits)
+
+
+def _end_with(crawl_pid: int) -> None:
+    """Exit once the crawl process is gone (killed with SIGKILL, say).
+
+    A worker would otherwise wait for work forever, holding the corpus
+    open; a batch it was writing is rolled back, and the frontier still
+    lists its records for the next crawl.
+    """
+    while True:
+        time.sleep(PARENT_CHECK_SECONDS)
+        try:
+            os.kill(crawl_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
 
 
 def _process_batch(captures: list[Capture]) -> Counter[str]:
@@ -93,7 +112,7 @@ class ProcessingPool:
         workers: int,
         batch_size: int = BATCH_SIZE,
     ) -> None:
-        self.arguments = (Path(corpus_path), limits, choice)
+        self.arguments = (Path(corpus_path), limits, choice, os.getpid())
         self.workers = workers
         self.batch_size = batch_size
         self.max_batches = workers * BATCHES_PER_WORKER

@@ -7,7 +7,11 @@ import sys
 import pytest
 
 TEARSHEET = [sys.executable, "-m", "tearsheet"]
-# Crawls of the tests' own loopback servers: allowed, and with no politeness delays.
+# Crawls of the tests' own loopback servers: allowed, and with no politeness delays;
+# articles extracted in the crawl process, sparing each crawl the start of worker
+# processes. The tests of the workers, of crashes, resumes, revisits and concurrent
+# access add POOL, as a crawl does by default.
+POOL = ["--workers", "2"]
 FAST_CRAWL = [
     "--allow-private",
     "--delay",
@@ -17,6 +21,8 @@ FAST_CRAWL = [
     "tests@tearsheet.invalid",
     "--retries",
     "1",
+    "--workers",
+    "0",
 ]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import FAST_CRAWL, TEARSHEET
+from conftest import FAST_CRAWL, POOL, TEARSHEET
 from newssite import ARTICLES, PAGES, news_site
 from warcio.archiveiterator import ArchiveIterator
 
@@ -49,7 +49,7 @@ def browse(archive: Path, until: threading.Event, seen: list[tuple[int, int]]) -
 def test_extract_stories_and_datasette_while_a_crawl_writes(tmp_path: Path) -> None:
     archive, logs, others_done = tmp_path / "archive", tmp_path, threading.Event()
     with news_site(gate=others_done) as (base, served):
-        command = [*TEARSHEET, "crawl", *FAST_CRAWL, base + "/", "-o", str(archive)]
+        command = [*TEARSHEET, "crawl", *FAST_CRAWL, *POOL, base + "/", "-o", str(archive)]
         crawl = started([*command, "--concurrency", "1"], logs / "crawl.log")
         while len(served) < 6:  # the corpus exists and is being written
             assert crawl.poll() is None, (logs / "crawl.log").read_text()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import FAST_CRAWL, TEARSHEET, run_tearsheet
+from conftest import FAST_CRAWL, POOL, TEARSHEET, run_tearsheet
 from newssite import ARTICLES, PAGES, news_site, story_page
 from warcio.archiveiterator import ArchiveIterator
 
@@ -95,7 +95,7 @@ def test_a_crawl_killed_twice_and_resumed_keeps_every_page_once(
     # extract test below checks them, this one leaves them out to stay quick.
     env = {**os.environ, "TEARSHEET_DISABLE_PLUGINS": "stories"}
     archive = tmp_path / "archive"
-    command = [*TEARSHEET, "crawl", *FAST_CRAWL, base + "/", "-o", str(archive)]
+    command = [*TEARSHEET, "crawl", *FAST_CRAWL, *POOL, base + "/", "-o", str(archive)]
     command += ["--concurrency", "4", "-q"]
     kills = 0
     for _ in range(KILLS):

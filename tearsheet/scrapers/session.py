@@ -16,7 +16,7 @@ from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
 from tearsheet.archive.reader import PayloadIndex, capture_from_record
-from tearsheet.archive.writer import WarcFileWriter, payload_digest
+from tearsheet.archive.writer import Original, WarcFileWriter, payload_digest
 from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.pages import ClassifyRules
@@ -70,6 +70,9 @@ class CrawlSession:
         self.frontier.save_options(options)
         self.fetched = 0
         self.backlog_peak = 0  # most captures waiting for the workers at once
+        # Payloads archived whose captures rows the workers have not stored yet.
+        self.in_flight: dict[str, Original] = {}
+        self.digest_of: dict[tuple[str, int], str] = {}
         self.closed = False
         self.recover()
         if options.get("resume") and (stored := self.store_unstored_pages()):
@@ -90,12 +93,18 @@ class CrawlSession:
         revisit record referring to the first capture of that payload.
         ``page`` is the frontier page this response completes, if it does.
         """
-        original = None
+        original = digest = None
         if response.status == 200 and response.body and not truncated:
-            original = self.corpus.original_of(payload_digest(response))
+            digest = payload_digest(response)
+            original = self.in_flight.get(digest) or self.corpus.original_of(digest)
         capture = self.writer.write_exchange(
             url, request, response, ip_address=ip_address, truncated=truncated, revisit_of=original
         )
+        if digest and original is None and self.pool is not None:
+            # Its captures row comes when a worker stores it; until then a copy
+            # of the same payload finds its original here.
+            self.in_flight[digest] = Original(capture.warc_record_id, url, capture.fetched_at)
+            self.digest_of[(capture.warc_file, capture.warc_offset)] = digest
         if page is not None:
             # The page's final response is in the WARC: a resumed crawl parses it
             # from there rather than fetching it again.
@@ -139,6 +148,8 @@ class CrawlSession:
 
     def _settle(self, finished: Finished) -> None:
         self.frontier.processed(finished.processed)
+        for record in [*finished.processed, *finished.lost]:
+            self.in_flight.pop(self.digest_of.pop(record, ""), None)
         files = sorted({warc_file for warc_file, _ in finished.lost})
         for warc_file in files:
             self.fetch_failed(

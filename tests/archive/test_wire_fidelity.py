@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import FAST_CRAWL, run_tearsheet
+from conftest import FAST_CRAWL, POOL, run_tearsheet
 from rawserver import raw_server
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
@@ -132,7 +132,7 @@ def crawl(request, tmp_path_factory):
     tls = tls_context(directory) if request.param == "https" else None
     with raw_server(ROUTES, tls) as server:
         result = run_tearsheet(
-            "crawl", *FAST_CRAWL, f"{server.url}/", "-o", str(directory / "archive")
+            "crawl", *FAST_CRAWL, *POOL, f"{server.url}/", "-o", str(directory / "archive")
         )
     assert result.returncode == 0, result.stderr
     return server, directory / "archive"

@@ -1,11 +1,14 @@
 """Extraction in worker processes: the crawl waits for them, and loses nothing when one dies."""
 
 import json
+import os
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import FAST_CRAWL, run_tearsheet
+from conftest import FAST_CRAWL, TEARSHEET, run_tearsheet
 from servers import Route, html_page, serve
 
 pytestmark = pytest.mark.slow
@@ -132,3 +135,38 @@ def test_no_extract_archives_only_and_extract_builds_the_corpus_later(tmp_path: 
     assert extract.returncode == 0, extract.stderr
     later = sqlite_utils.Database(tmp_path / "later.db")
     assert {row["url"] for row in later["articles"].rows} == {server.url + p for p in STORIES}
+
+
+def holders_of(path: Path) -> set[int]:
+    """Processes with ``path`` open, from /proc."""
+    pids = set()
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(str(path) in os.readlink(fd) for fd in fd_dir.iterdir()):
+                pids.add(int(fd_dir.parent.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux's /proc")
+def test_workers_end_when_the_crawl_is_killed(tmp_path: Path) -> None:
+    plugins = plugin_dir(tmp_path, "slow_cleaner", SLOW_CLEANER)
+    archive = tmp_path / "archive"
+    with serve(site()) as server:
+        crawl = subprocess.Popen(
+            [*TEARSHEET, "--plugins-dir", str(plugins), "crawl", *FAST_CRAWL]
+            + [f"{server.url}/", "-o", str(archive), "--workers", "2"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while len(holders_of(archive / "corpus.db")) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(holders_of(archive / "corpus.db")) >= 3, "the crawl and its two workers"
+        crawl.kill()
+        crawl.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while holders_of(archive / "corpus.db") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert not holders_of(archive / "corpus.db"), "worker processes outlived the crawl"

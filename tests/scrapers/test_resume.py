@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import FAST_CRAWL, TEARSHEET, run_tearsheet
+from conftest import FAST_CRAWL, POOL, TEARSHEET, run_tearsheet
 from servers import html_page
 
 pytestmark = pytest.mark.slow
@@ -83,7 +83,8 @@ def test_a_stopped_crawl_resumes_with_every_page_archived_once(tmp_path: Path, s
     archive = tmp_path / "archive"
     try:
         crawl = subprocess.Popen(
-            [*TEARSHEET, "crawl", *FAST_CRAWL, url, "-o", str(archive), "--concurrency", "1"],
+            [*TEARSHEET, "crawl", *FAST_CRAWL, *POOL, url, "-o", str(archive)]
+            + ["--concurrency", "1"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
