@@ -16,7 +16,7 @@ SAMPLE_EVERY = 0.1  # seconds
 class Measured:
     command: list[str]
     seconds: float  # wall time from start to exit
-    cpu_seconds: float  # user + system of the process and every descendant it waited for
+    cpu_seconds: float  # user + system of the whole process tree (see run_measured)
     peak_rss: int  # bytes: the largest sum of RSS over the process and its children
     returncode: int
     stdout: str
@@ -39,7 +39,9 @@ def run_measured(command: list[str], logs: Path) -> Measured:
 
     CPU time comes from ``wait4``'s resource usage, which counts the process
     and every descendant it reaped: exact, where sampling would miss the
-    last interval and short-lived workers.
+    last interval and short-lived workers. Processes further down that it
+    never reaps (a fork server's workers, which the server reaps) are added
+    as last sampled.
     """
     logs.mkdir(parents=True, exist_ok=True)
     out, err = logs / "stdout", logs / "stderr"
@@ -47,6 +49,7 @@ def run_measured(command: list[str], logs: Path) -> Measured:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
         peak = 0
+        unreaped: dict[int, float] = {}  # CPU seconds of grandchildren, last sampled
         done = threading.Event()
 
         def sample() -> None:
@@ -58,8 +61,14 @@ def run_measured(command: list[str], logs: Path) -> Measured:
             while not done.is_set():
                 try:
                     peak = max(peak, tree_rss(watched))
+                    children = {child.pid for child in watched.children()}
+                    for member in watched.children(recursive=True):
+                        if member.pid not in children:
+                            times = member.cpu_times()
+                            unreaped[member.pid] = times.user + times.system
                 except psutil.NoSuchProcess:
-                    return
+                    if not watched.is_running():
+                        return
                 done.wait(SAMPLE_EVERY)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -77,7 +86,7 @@ def run_measured(command: list[str], logs: Path) -> Measured:
     return Measured(
         command,
         seconds,
-        usage.ru_utime + usage.ru_stime,
+        usage.ru_utime + usage.ru_stime + sum(unreaped.values()),
         peak,
         process.returncode,
         out.read_text(errors="replace"),
