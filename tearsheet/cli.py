@@ -476,10 +476,10 @@ def _run_crawl(options: Any) -> dict[str, Any]:
 @with_options(page_pattern_options)
 @click.option(
     "--workers",
-    type=click.IntRange(0),
+    type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="Processes to extract with, one WARC file each at a time (0: one per core).",
+    help="Processes to extract with, one WARC file each at a time (1: this process).",
 )
 @click.option(
     "--dask",

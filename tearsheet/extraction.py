@@ -1,6 +1,5 @@
 """Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
 
-import os
 from collections import Counter
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
@@ -43,14 +42,15 @@ def extract_warcs(
 
     Unreadable files are reported by name and skipped; the records read
     before a corrupt spot in a file are still processed. With ``workers``
-    above 1 (0: one per core) or a Dask scheduler's address in ``dask``,
+    above 1 or a Dask scheduler's address in ``dask``,
     each file is a task of its own (``tearsheet.shards``) and the rows are
     those of one process; ``on_file`` is then called as each file is done.
     Tasks load the plugins their environment names, not ``manager``'s.
     """
     paths = list(paths)
     files = warc_files(paths)
-    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise ValueError(f"workers must be 1 or more, not {workers}")
     parallel = bool(dask) or (workers > 1 and len(files) > 1)
     report = ExtractReport(files=len(files))
     limits = limits or Limits()
