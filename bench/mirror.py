@@ -4,8 +4,8 @@ Each site is its own host to a crawler (127.0.1.k, all of 127/8 being
 loopback on Linux), so tearsheet learns each site's template apart and a
 page's copies on two sites are two articles. Every copy ends in an HTML
 comment naming its site, so no two bodies are byte-identical and none is
-archived as a revisit, and tells it with the words of each paragraph
-shuffled (``retold``), so copies are not one story of S outlets. Articles
+archived as a revisit, and tells it in made-up words of the same lengths
+(``retold``), so copies are not one story of S outlets. Articles
 keep their original paths, so tearsheet's URL signals see what they would
 see on the real sites; a home page links to hub pages (``/archive/N/``) that
 link to the articles, and a sitemap lists them all.
@@ -15,15 +15,16 @@ import gzip
 import hashlib
 import html
 import json
-import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 ARTICLES_PER_HUB = 22
-PARAGRAPH = re.compile(rb"(<p\b[^>]*>)(.*?)(</p>)", re.S | re.I)
-TEXT_RUN = re.compile(rb">([^<]+)<")
+CODE = re.compile(rb"(<(?:script|style)\b.*?</(?:script|style)\s*>)", re.S | re.I)
+TEXT_RUN = re.compile(rb">[^<]+<")
+WORD = re.compile(rb"[A-Za-z]{4,20}")
+LETTERS = b"abcdefghijklmnopqrstuvwxyz"
 ADDRESS = "127.0.1.{}"
 
 
@@ -101,35 +102,35 @@ def build_mirror(out: Path, sources: list[SourcePage], site_count: int, port: in
 
 
 def retold(page: bytes, number: int) -> bytes:
-    """The page as site ``number`` tells it: the words of each paragraph in another order.
+    """The page as site ``number`` tells it: every longer word of its text replaced.
 
     Real outlets carry different stories, or retell one wire story in their
     own words; verbatim copies on every site would make each article one
-    story of S members, which real crawls rarely meet. Shuffling words
-    within paragraphs keeps each page's markup, length and words (what
-    extraction costs) while the word pairs stories compare differ. The
-    same paragraph gets the same order on every page of a site, so site
-    templates stay learnable. Site 1 keeps the original text.
+    story of S members, which real crawls rarely meet. Each word of four
+    letters or more in the body's text (scripts and styles left alone)
+    becomes a made-up word of the same length, the same on every page of a
+    site, so markup, lengths and site templates stay what they were (what
+    extraction costs) while the word pairs stories compare differ from site
+    to site. Site 1 keeps the original text.
     """
     if number == 1:
         return page
+    head, tag, body = page.partition(b"<body")
+    if not tag:
+        return page
+    salt = b"%d\0" % number
+    parts = CODE.split(body)  # odd items are scripts and styles, kept as they are
+    parts[::2] = [
+        TEXT_RUN.sub(lambda run: WORD.sub(lambda w: _made_up(w[0], salt), run[0]), part)
+        for part in parts[::2]
+    ]
+    return head + tag + b"".join(parts)
 
-    def shuffle_paragraph(match: re.Match[bytes]) -> bytes:
-        seed = hashlib.sha1(b"%d\0" % number + match.group(2)).digest()
-        order = random.Random(seed)
 
-        def shuffle_run(run: re.Match[bytes]) -> bytes:
-            words = run.group(1).split()
-            order.shuffle(words)
-            text = run.group(1)
-            lead = b" " if text[:1].isspace() else b""
-            tail = b" " if text[-1:].isspace() else b""
-            return b">" + lead + b" ".join(words) + tail + b"<"
-
-        inner = TEXT_RUN.sub(shuffle_run, b">" + match.group(2) + b"<")[1:-1]
-        return match.group(1) + inner + match.group(3)
-
-    return PARAGRAPH.sub(shuffle_paragraph, page)
+def _made_up(word: bytes, salt: bytes) -> bytes:
+    digest = hashlib.sha1(salt + word.lower()).digest()
+    letters = bytes(LETTERS[byte % 26] for byte in digest[: len(word)])
+    return letters.capitalize() if word[:1].isupper() else letters
 
 
 def _write_hubs(root: Path, paths: list[str], number: int) -> list[str]:
