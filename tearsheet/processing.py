@@ -8,6 +8,7 @@ here imports Scrapy or Twisted.
 import logging
 import re
 import sqlite3
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_EXTRACT_BYTES = 10 * 1024 * 1024
 DEFAULT_PLUGIN_TIMEOUT = 30.0  # seconds one plugin call may take on one page
 BINARY_SNIFF_BYTES = 4096
+BUSY_ATTEMPTS = 8  # tries of a corpus write that found the database locked
 WORD = re.compile(r"\w{2,}")  # an "article" of only punctuation is no article
 
 
@@ -122,7 +124,7 @@ class PluginCalls:
                     result = call()
             except sqlite3.OperationalError as exc:
                 if is_busy(exc):
-                    raise  # the batch fails and its records stay listed as unprocessed
+                    raise  # the corpus, not the plugin: the batch is written again
                 self._report_raised(url, stage, plugin, hook, exc, capture)
                 continue
             except PluginTimeout as exc:
@@ -159,8 +161,26 @@ class PluginCalls:
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
-    """SQLite's "database is locked": the corpus stayed busy past the wait, no plugin's fault."""
+    """SQLite's "database is locked": another process writes the corpus; worth a retry."""
     return "locked" in str(exc) or "busy" in str(exc)
+
+
+def retry_when_busy(write: Callable[[], Any], attempts: int = BUSY_ATTEMPTS) -> Any:
+    """Run a corpus write again when another process held the database.
+
+    The busy timeout covers most waits, but SQLite refuses at once a
+    transaction whose snapshot another writer made stale; the writes here
+    are upserts, so doing them again is safe.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return write()
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or attempt == attempts:
+                raise
+            log.info("corpus busy (%s); writing again, attempt %d", exc, attempt + 1)
+            time.sleep(0.1 * attempt)
+    return None
 
 
 def run_chain(
@@ -236,19 +256,23 @@ class Processor:
         self._deferred = []
         try:
             for capture in captures:
-                self.learn(capture)
+                retry_when_busy(lambda capture=capture: self.learn(capture))
             results = [self._extract(capture) for capture in captures]
         finally:
             deferred, self._deferred = self._deferred, None
-        with self.corpus.transaction():
-            for capture in captures:  # first, as error rows refer to them
-                self.corpus.add_capture(capture)
-            for url, stage, kind, message, details in deferred:
-                self.corpus.add_error(url, stage, kind, message, **details)
-            outcomes = [
-                self._export(capture, outcome, article)
-                for capture, (outcome, article) in zip(captures, results, strict=True)
-            ]
+
+        def write() -> list[str]:
+            with self.corpus.transaction():
+                for capture in captures:  # first, as error rows refer to them
+                    self.corpus.add_capture(capture)
+                for url, stage, kind, message, details in deferred:
+                    self.corpus.add_error(url, stage, kind, message, **details)
+                return [
+                    self._export(capture, outcome, article)
+                    for capture, (outcome, article) in zip(captures, results, strict=True)
+                ]
+
+        outcomes: list[str] = retry_when_busy(write)
         self.counts.update(outcomes)
         return outcomes
 
