@@ -4,8 +4,8 @@ Outlets retell a wire story in their own words, so copies share few exact
 sentences. An article is reduced to pairs of nearby content words (stop
 words dropped, crude stems): a retelling keeps "rocket launcher", "truck …
 Zummar", "al-Sudani … Biden" in some order, while another story on the same
-topic shares the topic's vocabulary but few such pairs. MinHash signatures of
-these sets go into an LSH index that proposes candidates; a candidate is a
+topic shares the topic's vocabulary but few such pairs. One-permutation
+MinHash signatures of these sets go into an LSH index that proposes candidates; a candidate is a
 neighbour when the exact Jaccard similarity of the two sets reaches
 ``THRESHOLD``. A story is a connected group of neighbours, so a rewrite that
 strays from one outlet's version still joins through another's.
@@ -18,13 +18,14 @@ one newly stored article, which gives the groups a full rebuild gives.
 
 import json
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import sqlite_utils
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHashLSH
 
 from tearsheet.cleaning.sources import DATELINE
 
@@ -48,7 +49,8 @@ STOP_WORDS = frozenset(
 WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
 SUFFIXES = ("ing", "ed", "es", "s")
 
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED).permutations
+_32 = np.uint64(32)
+_EMPTY = np.uint64(2**64 - 1)
 
 
 @dataclass
@@ -68,28 +70,66 @@ def _stem(word: str) -> str:
     return word
 
 
-def features(text: str) -> set[str]:
-    """Unordered pairs of content words at most ``WINDOW`` words apart."""
-    words = [
-        _stem(word.lower().replace("’", "'"))
-        for word in WORD.findall(text or "")
-        if word.lower() not in STOP_WORDS
-    ]
-    found = set()
-    for i, first in enumerate(words):
-        for second in words[i + 1 : i + 1 + WINDOW]:
-            found.add(f"{first} {second}" if first <= second else f"{second} {first}")
-    return found
+def features(text: str) -> np.ndarray:
+    """Unordered pairs of content words at most ``WINDOW`` words apart, as sorted 64-bit ids.
+
+    A word is its CRC-32; a pair packs the smaller id above the larger, so
+    the same two words give the same id in either order and in every process.
+    """
+    words = np.fromiter(
+        (
+            zlib.crc32(_stem(word.lower().replace("’", "'")).encode("utf-8"))
+            for word in WORD.findall(text or "")
+            if word.lower() not in STOP_WORDS
+        ),
+        dtype=np.uint64,
+    )
+    pairs = []
+    for gap in range(1, WINDOW + 1):
+        first, second = words[:-gap], words[gap:]
+        pairs.append((np.minimum(first, second) << _32) | np.maximum(first, second))
+    return np.unique(np.concatenate(pairs))
 
 
-def signature(found: set[str]) -> LeanMinHash:
-    minhash = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=_PERMUTATIONS)
-    minhash.update_batch([feature.encode("utf-8") for feature in sorted(found)])
-    return LeanMinHash(minhash)
+def _mix(values: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: spreads structured ids over all 64 bits."""
+    with np.errstate(over="ignore"):
+        values = (values ^ (values >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        values = (values ^ (values >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return values ^ (values >> np.uint64(31))
+
+
+def signature(found: np.ndarray) -> LeanMinHash:
+    """A one-permutation MinHash of ``NUM_PERM`` bins, densified (Shrivastava 2017).
+
+    One hash per feature instead of ``NUM_PERM``: a feature falls in one bin
+    and each bin keeps its smallest value; an empty bin borrows the value of
+    the first filled bin that a hash sequence of its own lands on. Two sets
+    agree in a bin about as often as their Jaccard similarity, as with
+    ``NUM_PERM`` permutations, at a cost linear in the set.
+    """
+    mixed = _mix(found ^ np.uint64(SEED))
+    bins, values = mixed % np.uint64(NUM_PERM), mixed // np.uint64(NUM_PERM)
+    kept = np.full(NUM_PERM, _EMPTY, dtype=np.uint64)
+    np.minimum.at(kept, bins.astype(np.intp), values)
+    filled = kept != _EMPTY
+    dense = kept.copy()
+    todo = np.flatnonzero(~filled).astype(np.uint64)
+    attempt = np.uint64(0)
+    while todo.size and filled.any():
+        attempt += np.uint64(1)
+        with np.errstate(over="ignore"):
+            source = (_mix(todo * np.uint64(NUM_PERM) + attempt) % np.uint64(NUM_PERM)).astype(
+                np.intp
+            )
+        hit = filled[source]
+        dense[todo[hit].astype(np.intp)] = kept[source[hit]]
+        todo = todo[~hit]
+    return LeanMinHash(seed=SEED, hashvalues=dense & np.uint64(0xFFFFFFFF))
 
 
 def _to_blob(minhash: LeanMinHash) -> bytes:
-    """Hash values fit 32 bits; stored as such, a signature is 2 KB."""
+    """Bins are compared only for equality, so 32 bits of each do; a signature is 2 KB."""
     return np.asarray(minhash.hashvalues, dtype="<u4").tobytes()
 
 
@@ -98,9 +138,11 @@ def _from_blob(blob: bytes) -> LeanMinHash:
     return LeanMinHash(seed=SEED, hashvalues=values)
 
 
-def jaccard(first: set[str], second: set[str]) -> float:
-    union = len(first | second)
-    return len(first & second) / union if union else 0.0
+def jaccard(first: np.ndarray, second: np.ndarray) -> float:
+    """Exact Jaccard similarity of two ``features`` arrays."""
+    shared = len(np.intersect1d(first, second, assume_unique=True))
+    union = len(first) + len(second) - shared
+    return shared / union if union else 0.0
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -174,7 +216,7 @@ def _components(urls: Iterable[str], edges: dict[str, set[str]]) -> list[set[str
     return groups
 
 
-def _edges(graph: _Graph, urls: set[str], sets: dict[str, set[str]]) -> dict[str, set[str]]:
+def _edges(graph: _Graph, urls: set[str], sets: dict[str, np.ndarray]) -> dict[str, set[str]]:
     """Neighbours within ``urls``: LSH candidates whose exact similarity reaches THRESHOLD."""
     edges: dict[str, set[str]] = {url: set() for url in urls}
     for url in sorted(urls):
@@ -251,7 +293,7 @@ def _rows(db: sqlite_utils.Database, urls: Iterable[str]) -> dict[str, dict]:
     return found
 
 
-def _story_record(group: set[str], rows: dict[str, dict], sets: dict[str, set[str]]) -> dict:
+def _story_record(group: set[str], rows: dict[str, dict], sets: dict[str, np.ndarray]) -> dict:
     members = [rows[url] for url in sorted(group)]
     origin, source, method = choose_origin(members)
     first = min(members, key=lambda row: (_published_key(row["published"]), row["url"]))

@@ -3,8 +3,12 @@
 The page is parsed once: trafilatura works on its own copy of the tree while
 the metadata and each line's origin (for the cleaners) are read from ours.
 trafilatura runs in precision mode without comments; the cleaners then take
-out what it still lets through.
+out what it still lets through. It runs in fast mode first: its comparison
+with readability and jusText costs as much again and changes the result only
+where the main extractor finds little, so the full cascade runs only then.
 """
+
+from typing import TYPE_CHECKING
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
@@ -13,6 +17,17 @@ from tearsheet.cleaning.hidden import drop_hover_cards
 from tearsheet.cleaning.origin import article_blocks
 from tearsheet.metadata import page_metadata
 from tearsheet.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document
+
+
+def _enough(document: "Document | None") -> bool:
+    """Whether fast mode found as much text as trafilatura's own cascade asks of a stage."""
+    from trafilatura.settings import DEFAULT_CONFIG
+
+    least = DEFAULT_CONFIG.getint("DEFAULT", "MIN_EXTRACTED_SIZE")
+    return document is not None and document.body is not None and len(document.text or "") >= least
 
 
 @hookimpl(trylast=True)
@@ -24,9 +39,13 @@ def extract_article(capture: Capture) -> Article | None:
     if page is None:
         return None
     drop_hover_cards(page)
-    document = bare_extraction(
-        page, url=capture.url or None, include_comments=False, favor_precision=True
-    )
+    document = None
+    for fast in (True, False):
+        document = bare_extraction(
+            page, url=capture.url or None, include_comments=False, favor_precision=True, fast=fast
+        )
+        if _enough(document):
+            break
     if document is None or document.body is None:
         return None
     blocks, main = article_blocks(document.body, page)
