@@ -106,6 +106,7 @@ class WarcFileWriter:
         fetched_at: datetime | None = None,
         truncated: str | None = None,
         revisit_of: Original | None = None,
+        response_id: str | None = None,
     ) -> Capture:
         """Write a response (or revisit) record and its request record; return the Capture.
 
@@ -113,14 +114,22 @@ class WarcFileWriter:
         ``disconnect``) when the response was not received whole.
         ``revisit_of`` names an archived response with the same payload: the
         record then keeps only the HTTP head and refers to that original.
+        ``response_id`` is the response record's WARC-Record-ID when the
+        caller named it beforehand (``new_record_id``). Thread-safe.
         """
-        when = _warc_date(fetched_at or datetime.now(UTC))
+        when = warc_date(fetched_at or datetime.now(UTC))
         with self._lock:
             stream, path, warcinfo_id = self._ensure_file()
             common = {"WARC-Date": when, "WARC-Target-URI": url, "WARC-Warcinfo-ID": warcinfo_id}
             if ip_address:
                 common["WARC-IP-Address"] = ip_address
-            response_record = self._response_record(url, response, common, truncated, revisit_of)
+            response_record = self._response_record(
+                url,
+                response,
+                {**common, "WARC-Record-ID": response_id or new_record_id()},
+                truncated,
+                revisit_of,
+            )
             request_record = self._builder.create_warc_record(
                 url,
                 "request",
@@ -272,11 +281,21 @@ def record_id(record: ArcWarcRecord) -> str:
     return record.rec_headers.get_header("WARC-Record-ID")
 
 
+def new_record_id() -> str:
+    """A fresh WARC-Record-ID."""
+    return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def warc_date(moment: datetime) -> str:
+    """WARC/1.1 dates carry microseconds (ISO 8601, UTC, 'Z')."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def _ordered(kind: str, fields: dict[str, str]) -> dict[str, str]:
     """WARC-Type, -Record-ID and -Date first, as archive tools write them."""
     return {
         "WARC-Type": kind,
-        "WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>",
+        "WARC-Record-ID": fields.get("WARC-Record-ID") or new_record_id(),
         "WARC-Date": fields["WARC-Date"],
         **fields,
     }
@@ -285,8 +304,3 @@ def _ordered(kind: str, fields: dict[str, str]) -> dict[str, str]:
 def _host_name() -> str:
     """The machine's name as a file-name part: a host name may hold '/' or worse."""
     return UNSAFE_CHARACTERS.sub("-", socket.gethostname()).strip(".") or "host"
-
-
-def _warc_date(moment: datetime) -> str:
-    """WARC/1.1 dates carry microseconds (ISO 8601, UTC, 'Z')."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -7,6 +7,7 @@ from urllib.parse import urljoin, urlsplit
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.scrapers.session import CrawlSession, software_name
@@ -55,7 +56,7 @@ class WarcCaptureMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "WarcCaptureMiddleware":
         return cls(session_of(crawler))
 
-    def process_response(
+    async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
         wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
@@ -68,18 +69,20 @@ class WarcCaptureMiddleware:
             exchange = http_request(request), http_response(response)
         redirect = 300 <= response.status < 400 and "Location" in response.headers
         page = request.meta.get("tearsheet_page")
-        self.session.archive(
-            response.url,
-            *exchange,
-            ip_address=str(response.ip_address) if response.ip_address else None,
-            truncated="disconnect" if "dataloss" in response.flags else None,
-            page=None if redirect else page,
+        await maybe_deferred_to_future(
+            self.session.archive(
+                response.url,
+                *exchange,
+                ip_address=str(response.ip_address) if response.ip_address else None,
+                truncated="disconnect" if "dataloss" in response.flags else None,
+                page=None if redirect else page,
+            )
         )
         if redirect and page:
             self._follow_redirect(request, response, page)
         return response
 
-    def process_exception(
+    async def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> None:
         """Archive the part of a response received before the download failed.
@@ -96,12 +99,14 @@ class WarcCaptureMiddleware:
         response = HttpResponse.from_wire(bytes(wire.response))
         if not response.status:
             return
-        self.session.archive(
-            request.url,
-            HttpRequest.from_wire(bytes(wire.request)),
-            response,
-            ip_address=None,
-            truncated=reason,
+        await maybe_deferred_to_future(
+            self.session.archive(
+                request.url,
+                HttpRequest.from_wire(bytes(wire.request)),
+                response,
+                ip_address=None,
+                truncated=reason,
+            )
         )
         request.meta[TRUNCATED_META_KEY] = (
             f"the {len(response.body):,} body bytes received are archived,"

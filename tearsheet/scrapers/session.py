@@ -5,10 +5,14 @@ import logging
 import platform
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from twisted.internet import threads
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet import __version__
@@ -16,7 +20,13 @@ from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
 from tearsheet.archive.reader import PayloadIndex, capture_from_record
-from tearsheet.archive.writer import Original, WarcFileWriter, payload_digest
+from tearsheet.archive.writer import (
+    Original,
+    WarcFileWriter,
+    new_record_id,
+    payload_digest,
+    warc_date,
+)
 from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
 from tearsheet.pages import ClassifyRules
@@ -86,24 +96,49 @@ class CrawlSession:
         ip_address: str | None,
         truncated: str | None = None,
         page: str | None = None,
-    ) -> Capture:
+    ) -> Deferred:
         """Keep the exchange in the WARC, then hand it on to be extracted and stored.
 
         A 200 response whose payload the archive already holds becomes a
         revisit record referring to the first capture of that payload.
         ``page`` is the frontier page this response completes, if it does.
+        The record is serialised, compressed and written in a thread (zlib
+        lets go of the GIL), which frees the reactor for about a fifth of a
+        page's time; the Deferred fires with the Capture once it is written.
         """
+        fetched_at = datetime.now(UTC)
+        response_id = new_record_id()
         original = digest = None
         if response.status == 200 and response.body and not truncated:
             digest = payload_digest(response)
             original = self.in_flight.get(digest) or self.corpus.original_of(digest)
-        capture = self.writer.write_exchange(
-            url, request, response, ip_address=ip_address, truncated=truncated, revisit_of=original
+            if original is None:
+                # Until its captures row is stored, a copy of the same payload
+                # (even one fetched while this is being written) finds it here.
+                self.in_flight[digest] = Original(response_id, url, warc_date(fetched_at))
+            else:
+                digest = None
+        written = threads.deferToThread(
+            self.writer.write_exchange,
+            url,
+            request,
+            response,
+            ip_address=ip_address,
+            fetched_at=fetched_at,
+            truncated=truncated,
+            revisit_of=original,
+            response_id=response_id,
         )
-        if digest and original is None and self.pool is not None:
-            # Its captures row comes when a worker stores it; until then a copy
-            # of the same payload finds its original here.
-            self.in_flight[digest] = Original(capture.warc_record_id, url, capture.fetched_at)
+        if digest:
+            written.addErrback(self._unwritten, digest)
+        return written.addCallback(self._archived, page, digest)
+
+    def _unwritten(self, failure: Failure, digest: str) -> Failure:
+        self.in_flight.pop(digest, None)  # no record to refer to
+        return failure
+
+    def _archived(self, capture: Capture, page: str | None, digest: str | None) -> Capture:
+        if digest:
             self.digest_of[(capture.warc_file, capture.warc_offset)] = digest
         if page is not None:
             # The page's final response is in the WARC: a resumed crawl parses it
@@ -115,11 +150,12 @@ class CrawlSession:
 
     def hand_on(self, capture: Capture) -> None:
         """Process an archived capture here or in the workers, or just list it."""
+        record = (capture.warc_file, capture.warc_offset)
         if not self.extracting:  # --no-extract: `tearsheet extract` does the rest
             with self.corpus.transaction():
                 self.corpus.add_capture(capture)
+            self._stored([record])
             return
-        record = (capture.warc_file, capture.warc_offset)
         self.frontier.to_process(*record)
         if self.pool is not None:
             self.pool.submit(capture)
@@ -131,8 +167,10 @@ class CrawlSession:
         except Exception:  # the record is safe in the WARC; extract can redo this
             log.exception("%s: processing failed; the capture is archived", capture.url)
             self.processor.counts["errors"] += 1
+            self._stored([record])
             return
         self.frontier.processed([record])
+        self._stored([record])
 
     @property
     def must_wait(self) -> bool:
@@ -148,8 +186,7 @@ class CrawlSession:
 
     def _settle(self, finished: Finished) -> None:
         self.frontier.processed(finished.processed)
-        for record in [*finished.processed, *finished.lost]:
-            self.in_flight.pop(self.digest_of.pop(record, ""), None)
+        self._stored([*finished.processed, *finished.lost])
         files = sorted({warc_file for warc_file, _ in finished.lost})
         for warc_file in files:
             self.fetch_failed(
@@ -159,6 +196,11 @@ class CrawlSession:
                 " the next crawl into this archive (or `tearsheet extract`) processes them",
                 stage="process",
             )
+
+    def _stored(self, records: list[tuple[str, int]]) -> None:
+        """These records' captures rows are in the corpus (or never will be): forget them."""
+        for record in records:
+            self.in_flight.pop(self.digest_of.pop(record, ""), None)
 
     def recover(self) -> None:
         """Process the records a stopped crawl archived but did not store."""
