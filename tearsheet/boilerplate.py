@@ -151,7 +151,7 @@ def layout_path(element: HtmlElement, known: dict[HtmlElement, str] | None = Non
     return path
 
 
-def page_blocks(page: str | HtmlElement) -> set[TemplateBlock]:
+def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     """The page's visible lines, each with its layout path, normalised.
 
     A line is the text between block elements and line breaks. Cheap on
@@ -164,8 +164,8 @@ def page_blocks(page: str | HtmlElement) -> set[TemplateBlock]:
         from trafilatura.utils import load_html
 
         page = load_html(page)
-        if page is None:
-            return set()
+    if page is None:
+        return set()
     root = page.find("body")
     root = page if root is None else root
     blocks: set[TemplateBlock] = set()
@@ -245,7 +245,7 @@ def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:
     counted = "select 1 from boilerplate_pages where site = ? and url = ?"
     if db.execute(counted, [site, capture.url]).fetchone() is not None:
         return False  # as learn_page would say, without parsing the page again
-    return learn_page(db, site, capture.url, page_blocks(capture.text))
+    return learn_page(db, site, capture.url, page_blocks(capture.page))
 
 
 def learnable(capture: Capture) -> bool:

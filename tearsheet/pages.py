@@ -21,7 +21,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from lxml import etree
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
+from lxml.html import HtmlElement
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
@@ -184,7 +184,7 @@ def page_verdict(
     """
     if rules is not None and (verdict := rules.match(capture.url)) is not None:
         return verdict
-    page = _parse(capture)
+    page = capture.page
     tiers: tuple[tuple[str, Callable[[], list[Signal]]], ...] = (
         ("metadata", lambda: metadata_signals(page, capture.url)),
         ("url", lambda: url_signals(capture.url)),
@@ -199,16 +199,6 @@ def page_verdict(
             break
     total = sum(signal.points for signal in signals)
     return Verdict("article" if total >= 0 else "hub", decided_by, tuple(signals))
-
-
-def _parse(capture: Capture) -> HtmlElement | None:
-    """The page as a tree; decoded by ``Capture`` as the extractor decodes it."""
-    try:
-        return document_fromstring(
-            capture.text.encode("utf-8"), parser=HTMLParser(encoding="utf-8")
-        )
-    except (etree.ParserError, ValueError):
-        return None
 
 
 # Tier 1: what the page declares about itself.

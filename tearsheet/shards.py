@@ -222,7 +222,7 @@ def learn_task(path: Path, shard: Path, blocks: bool) -> Path:
                         )
                     if blocks and capture.url not in seen and boilerplate.learnable(capture):
                         seen.add(capture.url)
-                        found = sorted(boilerplate.page_blocks(capture.text))
+                        found = sorted(boilerplate.page_blocks(capture.page))
                         connection.execute(
                             "insert into pages values (?, ?, ?)",
                             [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],

@@ -3,9 +3,13 @@
 from dataclasses import dataclass
 from email.message import Message
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
 from w3lib.encoding import html_to_unicode
+
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -82,3 +86,19 @@ class Capture:
     @property
     def text(self) -> str:
         return self.encoding_and_text[1]
+
+    @cached_property
+    def page(self) -> "HtmlElement | None":
+        """The text parsed as HTML (trafilatura's parser), once for every reader.
+
+        Template learning, page classification and extraction each need the
+        tree; parsing costs as much as a fifth of extracting. Shared, so read
+        it only: a reader that changes the tree works on ``copy.deepcopy``.
+        """
+        from trafilatura.utils import load_html
+
+        return load_html(self.text)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to a worker process) without the parsed tree: it is parsed there."""
+        return {key: value for key, value in self.__dict__.items() if key != "page"}

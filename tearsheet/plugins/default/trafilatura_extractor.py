@@ -1,6 +1,6 @@
 """Default extractor: trafilatura finds the article body, the page's declarations its metadata.
 
-The page is parsed once: trafilatura works on its own copy of the tree while
+The page is parsed once (``Capture.page``): trafilatura works on its own copy while
 the metadata and each line's origin (for the cleaners) are read from ours.
 trafilatura runs in precision mode without comments; the cleaners then take
 out what it still lets through. It runs in fast mode first: its comparison
@@ -8,6 +8,7 @@ with readability and jusText costs as much again and changes the result only
 where the main extractor finds little, so the full cascade runs only then.
 """
 
+from copy import deepcopy
 from typing import TYPE_CHECKING
 
 from tearsheet.archive import Capture
@@ -33,11 +34,10 @@ def _enough(document: "Document | None") -> bool:
 @hookimpl(trylast=True)
 def extract_article(capture: Capture) -> Article | None:
     from trafilatura import bare_extraction
-    from trafilatura.utils import load_html
 
-    page = load_html(capture.text)
-    if page is None:
+    if capture.page is None:
         return None
+    page = deepcopy(capture.page)  # hover cards are cut from it
     drop_hover_cards(page)
     document = None
     for fast in (True, False):
