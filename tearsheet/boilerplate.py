@@ -238,14 +238,23 @@ def learn_page(
 
 def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:
     """Learn from one archived response if it is an HTML page; True if it was counted."""
+    blocks = blocks_to_learn(db, capture)
+    return blocks is not None and learn_page(db, site_of(capture.url), capture.url, blocks)
+
+
+def blocks_to_learn(db: sqlite_utils.Database, capture: Capture) -> set[TemplateBlock] | None:
+    """The blocks to count for a capture, or None when it is no page or counted already.
+
+    Reads only, so a caller sharing the corpus with other processes can
+    parse outside its write transaction and hold the lock for the counts.
+    """
     if not learnable(capture):
-        return False
-    site = site_of(capture.url)
-    create_tables(db)
-    counted = "select 1 from boilerplate_pages where site = ? and url = ?"
-    if db.execute(counted, [site, capture.url]).fetchone() is not None:
-        return False  # as learn_page would say, without parsing the page again
-    return learn_page(db, site, capture.url, page_blocks(capture.page))
+        return None
+    if db["boilerplate_pages"].exists():
+        counted = "select 1 from boilerplate_pages where site = ? and url = ?"
+        if db.execute(counted, [site_of(capture.url), capture.url]).fetchone() is not None:
+            return None  # as learn_page would say, without parsing the page again
+    return page_blocks(capture.page)
 
 
 def learnable(capture: Capture) -> bool:

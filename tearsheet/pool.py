@@ -28,7 +28,8 @@ from tearsheet.processing import Limits, Processor
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 8  # captures per task: one transaction in the worker
-BATCHES_PER_WORKER = 2  # queued per worker before the crawl is asked to wait
+BATCHES_PER_WORKER = 2  # full batches pending per worker before the crawl is asked to wait
+PART_FILLED_SECONDS = 1.0  # longest a capture waits for its batch to fill
 PARENT_CHECK_SECONDS = 1.0
 
 # Imported once by the fork server, so each worker starts with them loaded.
@@ -115,9 +116,10 @@ class ProcessingPool:
         self.arguments = (Path(corpus_path), limits, choice, os.getpid())
         self.workers = workers
         self.batch_size = batch_size
-        self.max_batches = workers * BATCHES_PER_WORKER
+        self.max_pending = workers * BATCHES_PER_WORKER * batch_size
         self.counts: Counter[str] = Counter()
         self.waiting: list[Capture] = []
+        self.waiting_since = 0.0
         self.running: list[Batch] = []
         self.executor = self._new_executor()
 
@@ -139,11 +141,24 @@ class ProcessingPool:
 
     @property
     def full(self) -> bool:
-        return len(self.running) >= self.max_batches
+        return self.pending >= self.max_pending
 
     def submit(self, capture: Capture) -> None:
+        if not self.waiting:
+            self.waiting_since = time.monotonic()
         self.waiting.append(capture)
         if len(self.waiting) >= self.batch_size:
+            self.flush()
+
+    def send_part_filled(self) -> None:
+        """Send a part-filled batch when a worker has nothing to do or it waited long.
+
+        Batches stay full while the workers are busy (a batch is one
+        transaction and one round trip), and a slow crawl still sees its
+        articles stored within ``PART_FILLED_SECONDS``.
+        """
+        busy = sum(not batch.future.done() for batch in self.running)
+        if busy < self.workers or time.monotonic() - self.waiting_since >= PART_FILLED_SECONDS:
             self.flush()
 
     def flush(self) -> None:

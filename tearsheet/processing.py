@@ -238,9 +238,8 @@ class Processor:
         if capture.truncated or unusable_body(capture, self.limits) is not None:
             return  # a partial, huge or binary body would teach them nothing, slowly
         arguments = {"capture": capture, "corpus": self.corpus}
-        with self.corpus.transaction():
-            for _ in self.calls.results("learn_capture", "learn", arguments, capture):
-                pass
+        for _ in self.calls.results("learn_capture", "learn", arguments, capture):
+            pass
 
     def process(self, capture: Capture) -> str:
         """Store the capture and, for an HTML page, its article; return the outcome."""

@@ -445,8 +445,11 @@ class StoryIndex:
         old_ids = self._stories_of(touched)
         touched |= set(self._members_of(old_ids))
         rows = _rows(db, touched)
-        sets = {u: features(rows[u]["text"]) for u in touched if u in rows}
-        sets = {u: s for u, s in sets.items() if u in self.graph.rows}
+        sets = {
+            u: found if u == url else features(rows[u]["text"])
+            for u in touched
+            if u in rows and u in self.graph.rows
+        }
         groups = [g for g in _components(sets, _edges(self.graph, set(sets), sets)) if len(g) > 1]
         records = sorted((_story_record(g, rows, sets) for g in groups), key=lambda r: r["order"])
         ids = self._reuse_ids(records, old_ids)

@@ -124,7 +124,10 @@ def test_a_crawl_killed_twice_and_resumed_keeps_every_page_once(
         for _, _, record in records(archive)
         if record.rec_type in ("response", "revisit")
     )
-    assert sum(count - 1 for count in in_warcs.values()) <= KILLS  # one in flight per kill
+    # Each start fetches robots.txt again; of the pages, a kill may land between
+    # writing one page's record and noting it in the frontier: fetched again.
+    assert in_warcs.pop(base + "/robots.txt") <= KILLS + 1
+    assert sum(count - 1 for count in in_warcs.values()) <= KILLS, in_warcs
     assert [p for report in verify_paths([archive]) for p in report.problems] == []
     assert_rows_point_at_their_records(archive, db)
 

@@ -10,7 +10,7 @@ import socket
 import threading
 import uuid
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,6 +42,31 @@ class Original:
     record_id: str
     url: str
     date: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A request and its response, and what their records say about them."""
+
+    url: str
+    request: HttpRequest
+    response: HttpResponse
+    ip_address: str | None = None
+    fetched_at: datetime | None = None
+    truncated: str | None = None
+    revisit_of: Original | None = None
+    response_id: str = field(default_factory=lambda: new_record_id())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An exchange's records as gzip members, not yet in a file."""
+
+    exchange: Exchange
+    warcinfo_id: str
+    response: bytes
+    request: bytes
+    capture: Capture  # its warc_file and warc_offset are set by ``append``
 
 
 class WarcFileWriter:
@@ -106,7 +131,6 @@ class WarcFileWriter:
         fetched_at: datetime | None = None,
         truncated: str | None = None,
         revisit_of: Original | None = None,
-        response_id: str | None = None,
     ) -> Capture:
         """Write a response (or revisit) record and its request record; return the Capture.
 
@@ -114,41 +138,59 @@ class WarcFileWriter:
         ``disconnect``) when the response was not received whole.
         ``revisit_of`` names an archived response with the same payload: the
         record then keeps only the HTTP head and refers to that original.
-        ``response_id`` is the response record's WARC-Record-ID when the
-        caller named it beforehand (``new_record_id``). Thread-safe.
         """
-        when = warc_date(fetched_at or datetime.now(UTC))
+        exchange = Exchange(url, request, response, ip_address, fetched_at, truncated, revisit_of)
+        return self.append(self.prepare(exchange))
+
+    def prepare(self, exchange: "Exchange") -> "Prepared":
+        """The exchange's records serialised and compressed: the CPU work, in any thread.
+
+        They name the current file's warcinfo record; ``append`` prepares
+        them again in the rare case the file changed in between.
+        """
+        when = warc_date(exchange.fetched_at or datetime.now(UTC))
+        warcinfo_id = self._warcinfo_id
+        url, response = exchange.url, exchange.response
+        common = {"WARC-Date": when, "WARC-Target-URI": url, "WARC-Warcinfo-ID": warcinfo_id}
+        if exchange.ip_address:
+            common["WARC-IP-Address"] = exchange.ip_address
+        response_record = self._response_record(
+            url,
+            response,
+            {**common, "WARC-Record-ID": exchange.response_id},
+            exchange.truncated,
+            exchange.revisit_of,
+        )
+        request_record = self._builder.create_warc_record(
+            url,
+            "request",
+            payload=io.BytesIO(exchange.request.body),
+            length=len(exchange.request.body),
+            warc_headers_dict=_ordered(
+                "request",
+                {**common, "WARC-Concurrent-To": record_id(response_record)},
+            ),
+            http_headers=request_head(exchange.request),
+        )
+        response_bytes = self._serialize(response_record)
+        record = next(iter(ArchiveIterator(io.BytesIO(response_bytes))))
+        entity = entity_body(response) if exchange.revisit_of is not None else None
+        capture = capture_from_record(record, "", 0, len(response_bytes), entity)
+        return Prepared(
+            exchange, warcinfo_id, response_bytes, self._serialize(request_record), capture
+        )
+
+    def append(self, prepared: "Prepared") -> Capture:
+        """Write prepared records at the end of the current file; their Capture. Thread-safe."""
         with self._lock:
             stream, path, warcinfo_id = self._ensure_file()
-            common = {"WARC-Date": when, "WARC-Target-URI": url, "WARC-Warcinfo-ID": warcinfo_id}
-            if ip_address:
-                common["WARC-IP-Address"] = ip_address
-            response_record = self._response_record(
-                url,
-                response,
-                {**common, "WARC-Record-ID": response_id or new_record_id()},
-                truncated,
-                revisit_of,
-            )
-            request_record = self._builder.create_warc_record(
-                url,
-                "request",
-                payload=io.BytesIO(request.body),
-                length=len(request.body),
-                warc_headers_dict=_ordered(
-                    "request",
-                    {**common, "WARC-Concurrent-To": record_id(response_record)},
-                ),
-                http_headers=request_head(request),
-            )
-            response_bytes = self._serialize(response_record)
+            if prepared.warcinfo_id != warcinfo_id:  # a new file began: name its warcinfo
+                prepared = self.prepare(prepared.exchange)
             offset = stream.tell()
-            stream.write(response_bytes)
-            stream.write(self._serialize(request_record))
+            stream.write(prepared.response)
+            stream.write(prepared.request)
             stream.flush()
-        record = next(iter(ArchiveIterator(io.BytesIO(response_bytes))))
-        entity = entity_body(response) if revisit_of is not None else None
-        return capture_from_record(record, path.name, offset, len(response_bytes), entity)
+        return replace(prepared.capture, warc_file=path.name, warc_offset=offset)
 
     def _response_record(
         self,

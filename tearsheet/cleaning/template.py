@@ -13,8 +13,15 @@ import sqlite_utils
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
-from tearsheet.boilerplate import create_tables, learned_blocks, merge_learned, normalise, site_of
-from tearsheet.boilerplate import learn_capture as learn_from
+from tearsheet.boilerplate import (
+    blocks_to_learn,
+    create_tables,
+    learn_page,
+    learned_blocks,
+    merge_learned,
+    normalise,
+    site_of,
+)
 from tearsheet.cleaning.rules import drop_blocks
 from tearsheet.plugins import hookimpl
 
@@ -26,7 +33,10 @@ def prepare_corpus(db: sqlite_utils.Database) -> None:
 
 @hookimpl
 def learn_capture(capture: Capture, corpus: Any) -> None:
-    learn_from(corpus.db, capture)
+    blocks = blocks_to_learn(corpus.db, capture)  # the parsing, before the write lock
+    if blocks is not None:
+        with corpus.transaction():
+            learn_page(corpus.db, site_of(capture.url), capture.url, blocks)
 
 
 @hookimpl

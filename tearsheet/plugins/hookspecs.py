@@ -38,7 +38,9 @@ def learn_capture(capture: Any, corpus: Any) -> None:
     ``tearsheet extract`` calls it for every capture of the WARCs before it
     processes any; a crawl calls it as each capture arrives and, when it
     ends, processes again the articles that what it learned would change.
-    Make it idempotent: the same capture may be seen twice.
+    Make it idempotent: the same capture may be seen twice. Write inside
+    ``with corpus.transaction():`` and compute before it: a crawl's worker
+    processes share the corpus, and the transaction holds its write lock.
     """
 
 

@@ -21,9 +21,10 @@ from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
 from tearsheet.archive.reader import PayloadIndex, capture_from_record
 from tearsheet.archive.writer import (
+    Exchange,
     Original,
+    Prepared,
     WarcFileWriter,
-    new_record_id,
     payload_digest,
     warc_date,
 )
@@ -102,42 +103,41 @@ class CrawlSession:
         A 200 response whose payload the archive already holds becomes a
         revisit record referring to the first capture of that payload.
         ``page`` is the frontier page this response completes, if it does.
-        The record is serialised, compressed and written in a thread (zlib
-        lets go of the GIL), which frees the reactor for about a fifth of a
-        page's time; the Deferred fires with the Capture once it is written.
+        The records are serialised and compressed in a thread (zlib lets go
+        of the GIL), which frees the reactor for about a fifth of a page's
+        time, and written here; the Deferred fires with the Capture.
         """
-        fetched_at = datetime.now(UTC)
-        response_id = new_record_id()
-        original = digest = None
+        exchange = Exchange(url, request, response, ip_address, datetime.now(UTC), truncated)
+        digest = None
         if response.status == 200 and response.body and not truncated:
             digest = payload_digest(response)
             original = self.in_flight.get(digest) or self.corpus.original_of(digest)
             if original is None:
                 # Until its captures row is stored, a copy of the same payload
                 # (even one fetched while this is being written) finds it here.
-                self.in_flight[digest] = Original(response_id, url, warc_date(fetched_at))
+                self.in_flight[digest] = Original(
+                    exchange.response_id, url, warc_date(exchange.fetched_at)
+                )
             else:
-                digest = None
-        written = threads.deferToThread(
-            self.writer.write_exchange,
-            url,
-            request,
-            response,
-            ip_address=ip_address,
-            fetched_at=fetched_at,
-            truncated=truncated,
-            revisit_of=original,
-            response_id=response_id,
-        )
+                exchange, digest = replace(exchange, revisit_of=original), None
+        written = threads.deferToThread(self.writer.prepare, exchange)
+        written.addCallback(self._append, page, digest)
         if digest:
             written.addErrback(self._unwritten, digest)
-        return written.addCallback(self._archived, page, digest)
+        return written
 
     def _unwritten(self, failure: Failure, digest: str) -> Failure:
         self.in_flight.pop(digest, None)  # no record to refer to
         return failure
 
-    def _archived(self, capture: Capture, page: str | None, digest: str | None) -> Capture:
+    def _append(self, prepared: Prepared, page: str | None, digest: str | None) -> Capture:
+        """Write the records and mark the page archived, with no wait in between.
+
+        A crawl killed between the two fetches the page again when resumed:
+        nothing else may run in that window, so a kill leaves at most the
+        one exchange being written twice in the WARC.
+        """
+        capture = self.writer.append(prepared)
         if digest:
             self.digest_of[(capture.warc_file, capture.warc_offset)] = digest
         if page is not None:
@@ -178,11 +178,11 @@ class CrawlSession:
         return self.pool is not None and not self.closed and self.pool.full
 
     def tick(self) -> None:
-        """Send a part-filled batch and note the batches the workers finished."""
+        """Note the batches the workers finished; send a part-filled one if it is time."""
         if self.pool is None or self.closed:
             return
-        self.pool.flush()
         self._settle(self.pool.finished())
+        self.pool.send_part_filled()
 
     def _settle(self, finished: Finished) -> None:
         self.frontier.processed(finished.processed)
