@@ -70,24 +70,25 @@ class Corpus:
             self._in_transaction = False
 
     def add_capture(self, capture: Capture) -> None:
-        self.db["captures"].upsert(
-            {
-                "warc_record_id": capture.warc_record_id,
-                "url": capture.url,
-                "status": capture.status,
-                "content_type": capture.content_type,
-                "fetched_at": capture.fetched_at,
-                "warc_file": capture.warc_file,
-                "warc_offset": capture.warc_offset,
-                "warc_length": capture.warc_length,
-                "payload_digest": capture.payload_digest,
-                "record_type": capture.record_type,
-                "refers_to": capture.refers_to,
-                "etag": capture.header("ETag"),
-                "last_modified": capture.header("Last-Modified"),
-            },
-            pk="warc_record_id",
-            alter=True,
+        """Store (or replace) a capture's row; plain SQL, as it runs for every response."""
+        self.db.execute(
+            f"insert or replace into captures ({', '.join(CAPTURE_COLUMNS)})"
+            f" values ({', '.join('?' * len(CAPTURE_COLUMNS))})",
+            [
+                capture.warc_record_id,
+                capture.url,
+                capture.status,
+                capture.content_type,
+                capture.fetched_at,
+                capture.warc_file,
+                capture.warc_offset,
+                capture.warc_length,
+                capture.payload_digest,
+                capture.record_type,
+                capture.refers_to,
+                capture.header("ETag"),
+                capture.header("Last-Modified"),
+            ],
         )
 
     def original_of(self, payload_digest: str) -> Original | None:
@@ -109,8 +110,6 @@ class Corpus:
 
     def validators_of(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the URL's latest full capture, for a conditional request."""
-        if "etag" not in self.db["captures"].columns_dict:
-            return None, None
         row = self.db.execute(
             "select etag, last_modified from captures where url = ? and status = 200"
             " order by fetched_at desc limit 1",
@@ -181,29 +180,34 @@ class Corpus:
         self.db.conn.close()
 
 
+CAPTURE_COLUMNS: dict[str, type] = {
+    "warc_record_id": str,
+    "url": str,
+    "status": int,
+    "content_type": str,
+    "fetched_at": str,
+    "warc_file": str,
+    "warc_offset": int,
+    "warc_length": int,
+    "payload_digest": str,
+    "record_type": str,
+    "refers_to": str,
+    "etag": str,
+    "last_modified": str,
+}
+
+
 def create_core_tables(db: sqlite_utils.Database) -> None:
     """Create the tables every corpus has, if they are missing."""
     if not db["captures"].exists():
-        db["captures"].create(
-            {
-                "warc_record_id": str,
-                "url": str,
-                "status": int,
-                "content_type": str,
-                "fetched_at": str,
-                "warc_file": str,
-                "warc_offset": int,
-                "warc_length": int,
-                "payload_digest": str,
-                "record_type": str,
-                "refers_to": str,
-                "etag": str,
-                "last_modified": str,
-            },
-            pk="warc_record_id",
-        )
+        db["captures"].create(CAPTURE_COLUMNS, pk="warc_record_id")
         db["captures"].create_index(["url"])
         db["captures"].create_index(["payload_digest"])
+    else:  # a corpus from before conditional requests
+        present = db["captures"].columns_dict
+        for name, kind in CAPTURE_COLUMNS.items():
+            if name not in present:
+                db["captures"].add_column(name, kind)
     if not db["errors"].exists():
         db["errors"].create(
             {

@@ -41,6 +41,8 @@ DEFAULT_MAX_QUERY_VARIANTS = 100
 
 def without_session_ids(url: str) -> str:
     """The URL with session-id query and path parameters removed (unchanged if none)."""
+    if "?" not in url and ";" not in url:
+        return url  # most links: nothing to remove, and this runs for every link
     parts = urlsplit(url)
     path = PATH_SESSION.sub("", parts.path)
     query = parts.query
