@@ -108,6 +108,9 @@ class Corpus:
             for row in self.db.execute("select warc_file, warc_offset from captures")
         }
 
+    def has_captures(self) -> bool:
+        return bool(self.db.execute("select exists (select 1 from captures)").fetchone()[0])
+
     def validators_of(self, url: str) -> tuple[str | None, str | None]:
         """ETag and Last-Modified of the URL's latest full capture, for a conditional request."""
         row = self.db.execute(

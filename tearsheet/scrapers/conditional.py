@@ -20,9 +20,12 @@ class ConditionalRequestMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        session = session_of(self.crawler)
+        if not session.archived_before:
+            return
         if request.method != "GET" or b"If-None-Match" in request.headers:
             return
-        etag, modified = session_of(self.crawler).corpus.validators_of(request.url)
+        etag, modified = session.corpus.validators_of(request.url)
         if etag:
             request.headers["If-None-Match"] = etag
         if modified:

@@ -76,6 +76,8 @@ class CrawlSession:
             prefix=f"tearsheet-{worker}" if worker else "tearsheet",
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
+        # A first crawl into an archive has no validators to send: no lookups.
+        self.archived_before = self.corpus.has_captures()
         self.run_id = self.corpus.start_run("crawl", options)
         self.frontier = Frontier(own_dir, resume=bool(options.get("resume")))
         self.frontier.save_options(options)
