@@ -479,12 +479,13 @@ def _run_crawl(options: Any) -> dict[str, Any]:
     type=click.IntRange(1),
     default=1,
     show_default=True,
-    help="Processes to extract with, one WARC file each at a time (1: this process).",
+    help="Processes to extract with, each reading a chunk of WARC records at a time"
+    " (1: this process).",
 )
 @click.option(
     "--dask",
     metavar="ADDRESS",
-    help="Run the per-file tasks on the Dask cluster at ADDRESS (tcp://host:8786).",
+    help="Run the tasks (chunks of WARC records) on the Dask cluster at ADDRESS (tcp://host:8786).",
 )
 def extract(
     warcs: tuple[Path, ...],

@@ -42,16 +42,17 @@ def extract_warcs(
 
     Unreadable files are reported by name and skipped; the records read
     before a corrupt spot in a file are still processed. With ``workers``
-    above 1 or a Dask scheduler's address in ``dask``,
-    each file is a task of its own (``tearsheet.shards``) and the rows are
-    those of one process; ``on_file`` is then called as each file is done.
-    Tasks load the plugins their environment names, not ``manager``'s.
+    above 1 or a Dask scheduler's address in ``dask``, chunks of the files'
+    records are tasks of their own (``tearsheet.shards``), so one large file
+    keeps every worker busy, and the rows are those of one process;
+    ``on_file`` is then called as each file's last chunk is done. Tasks load
+    the plugins their environment names, not ``manager``'s.
     """
     paths = list(paths)
     files = warc_files(paths)
     if workers < 1:
         raise ValueError(f"workers must be 1 or more, not {workers}")
-    parallel = bool(dask) or (workers > 1 and len(files) > 1)
+    parallel = bool(dask) or (workers > 1 and bool(files))
     report = ExtractReport(files=len(files))
     limits = limits or Limits()
     with _runner(parallel, workers, dask) as runner:
@@ -77,7 +78,7 @@ def extract_warcs(
 
 
 def _runner(parallel: bool, workers: int, dask: str | None) -> AbstractContextManager[Any]:
-    """Where per-file tasks run (connected before the corpus is touched), or None."""
+    """Where tasks run (connected before the corpus is touched), or None."""
     if not parallel:
         return nullcontext(None)
     from tearsheet.shards import runner_for
@@ -123,11 +124,18 @@ def learn_all(files: list[Path], processor: Processor) -> None:
 
 
 def extract_file(
-    path: Path, processor: Processor, report: ExtractReport, payloads: PayloadIndex
+    path: Path,
+    processor: Processor,
+    report: ExtractReport,
+    payloads: PayloadIndex,
+    start: int = 0,
+    end: int | None = None,
 ) -> None:
+    """Process a file's captures (from offset ``start`` to ``end``); report what is unreadable."""
     problems: list[ReadProblem] = []
     try:
-        for capture in read_captures(path, problems, payloads, report.passed_over):
+        captures = read_captures(path, problems, payloads, report.passed_over, start, end)
+        for capture in captures:
             processor.process(capture)
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))

@@ -1,7 +1,8 @@
 """Merging corpus shards into one corpus, as one process would have written it.
 
 Shards are ordinary corpus databases: those ``extract --workers`` or
-``--dask`` writes per WARC file, or those of crawl workers sharing a queue.
+``--dask`` writes per chunk of WARC records, or those of crawl workers
+sharing a queue.
 Every row is keyed by what identifies it (a capture's WARC-Record-ID, an
 error's id, an article's URL, a version's capture, a learned page's URL), so
 merging a shard twice adds nothing. Each shard is merged in one transaction:

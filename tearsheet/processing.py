@@ -87,6 +87,14 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
     return None
 
 
+def worth_learning(capture: Capture, limits: Limits) -> bool:
+    """Whether learning plugins see a capture.
+
+    A partial, huge or binary body would teach them nothing, slowly.
+    """
+    return not capture.truncated and unusable_body(capture, limits) is None
+
+
 def undecodable_bytes(capture: Capture) -> str | None:
     """Say where the body breaks its own charset; the text keeps U+FFFD there."""
     encoding = capture.encoding_and_text[0]
@@ -235,8 +243,8 @@ class Processor:
 
     def learn(self, capture: Capture) -> None:
         """Let learning plugins see a capture before articles are extracted from it."""
-        if capture.truncated or unusable_body(capture, self.limits) is not None:
-            return  # a partial, huge or binary body would teach them nothing, slowly
+        if not worth_learning(capture, self.limits):
+            return
         arguments = {"capture": capture, "corpus": self.corpus}
         for _ in self.calls.results("learn_capture", "learn", arguments, capture):
             pass

@@ -1,24 +1,38 @@
-"""``extract`` spread over processes or a Dask cluster: one task per WARC file, shards merged.
+"""``extract`` over processes or a Dask cluster: chunks of WARC records as tasks, shards merged.
 
-Two passes keep what one process does, templates learned from every page
-before any article is cleaned:
+A crawl writes one WARC file until it holds a gigabyte, so a task per file
+would leave all workers but one idle. A task reads a chunk instead: the
+records of a file from one capture's offset to another's (each record of a
+gzip WARC is a gzip member of its own, readable from its offset). Three
+passes keep what one process does, templates learned from every page before
+any article is cleaned:
 
-1. Learning: a task reads one WARC file and keeps each HTML page's template
-   blocks (the costly part: parsing the page) and where each payload is (so
-   a revisit in a later file finds its original). The parent counts the
-   pages into the corpus in file order, as one process would.
-2. Processing: a task copies the learned corpus and runs its file through
-   the processing path into a shard; the parent merges the shards in file
+0. Planning: a task per file reads its record headers only, for where each
+   capture starts and which payload it holds. The parent cuts the files into
+   about ``CHUNKS_PER_WORKER`` chunks per worker in all (a slow chunk leaves
+   no worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
+1. Learning: a task reads one chunk and keeps each HTML page's template
+   blocks (the costly part: parsing the page). The parent counts the pages
+   into the corpus in chunk order, as one process would.
+2. Processing: a task copies the learned corpus and runs its chunk through
+   the processing path into a shard; the parent merges the shards in chunk
    order (``tearsheet.merge``).
 
+In both passes a revisit finds its original in a chunk before its own (the
+payloads the plan found) or earlier in its own, as in one process reading
+the files in order. Planning stops at a file's first unreadable record, so
+a corrupt spot lies in the file's last chunk, which reads to the end of the
+file and reports it once.
+
 A task writes its shard under a temporary name and renames it when done, so
-a worker that dies leaves no shard to merge, and its file is run again.
+a worker that dies leaves no shard to merge, and its chunk is run again.
 Workers load the plugins their environment names (``TEARSHEET_*``), as
 the parent does; a Dask cluster's workers must see the WARC files and the
 corpus's folder at the same paths.
 """
 
 import json
+import math
 import shutil
 import sqlite3
 import tempfile
@@ -33,24 +47,52 @@ from typing import Any, Protocol
 
 from tearsheet import boilerplate
 from tearsheet.archive.atomic import written_whole
-from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
+from tearsheet.archive.reader import (
+    NotAWarcError,
+    PayloadIndex,
+    ReadProblem,
+    capture_places,
+    read_captures,
+)
 from tearsheet.cleaning import template
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.merge import merge_corpora
-from tearsheet.processing import Limits, Processor
+from tearsheet.processing import Limits, Processor, worth_learning
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
-LOCAL_RETRIES = 2  # times a file is run again after its worker process died
+LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
+CHUNKS_PER_WORKER = 4  # so that a slow chunk leaves the other workers busy
+MIN_CHUNK_CAPTURES = 50  # a task costs some 0.1 s to start and its shard to merge
 
 
 class ParallelError(RuntimeError):
     """Parallel extraction cannot start or cannot finish (no Dask, a dead cluster)."""
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """The records of a WARC file from offset ``start`` to ``end`` (None: the file's end)."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+
+
 @dataclass
-class FileResult:
-    """What processing one WARC file into its shard counted and could not read."""
+class Plan:
+    """The chunks in file-and-offset order, and where each payload was first archived.
+
+    ``origins`` maps a payload digest to (chunk index, file, offset).
+    """
+
+    chunks: list[Chunk] = field(default_factory=list)
+    origins: dict[str, tuple[int, Path, int]] = field(default_factory=dict)
+
+
+@dataclass
+class ChunkResult:
+    """What processing one chunk into its shard counted and could not read."""
 
     counts: Counter[str] = field(default_factory=Counter)
     problems: list[ReadProblem] = field(default_factory=list)
@@ -58,6 +100,8 @@ class FileResult:
 
 
 class Runner(Protocol):
+    workers: int  # tasks it runs at once
+
     def run(
         self, function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]
     ) -> Iterator[tuple[int, Any]]:
@@ -66,7 +110,7 @@ class Runner(Protocol):
 
 
 class LocalRunner:
-    """Tasks in a pool of local processes; a file whose process died is run again."""
+    """Tasks in a pool of local processes; a task whose process died is run again."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -76,6 +120,8 @@ class LocalRunner:
     ) -> Iterator[tuple[int, Any]]:
         pending = dict(enumerate(tasks))
         for _ in range(LOCAL_RETRIES + 1):
+            if not pending:
+                return
             try:
                 with ProcessPoolExecutor(min(self.workers, len(pending))) as pool:
                     futures = {pool.submit(function, *task): i for i, task in pending.items()}
@@ -86,7 +132,7 @@ class LocalRunner:
                         yield index, result
                 return
             except BrokenProcessPool:
-                continue  # the pool is gone with the process; the unfinished files go again
+                continue  # the pool is gone with the process; the unfinished tasks go again
         raise ParallelError(f"worker processes died {LOCAL_RETRIES + 1} times; gave up")
 
 
@@ -95,6 +141,10 @@ class DaskRunner:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    @property
+    def workers(self) -> int:
+        return sum(self.client.nthreads().values()) or 1
 
     def run(
         self, function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]
@@ -109,7 +159,7 @@ class DaskRunner:
             try:
                 result = future.result()
             except KilledWorker as exc:
-                raise ParallelError(f"Dask workers died on every try at a file: {exc}") from exc
+                raise ParallelError(f"Dask workers died on every try at a task: {exc}") from exc
             yield futures[future], result
 
 
@@ -141,92 +191,162 @@ def extract_in_shards(
     runner: Runner,
     limits: Limits,
     on_file: Callable[[Path], None] | None = None,
-) -> tuple[list[FileResult], list[str]]:
-    """Learn from, then process, every file in tasks; merge their shards into ``corpus``.
+) -> tuple[list[ChunkResult], list[str]]:
+    """Plan chunks of every file, learn from them, then process them in tasks; merge the shards.
 
-    Returns each file's result (in file order) and the merge's problems.
+    Returns each chunk's result (in chunk order) and the merge's problems.
     """
     folder = Path(tempfile.mkdtemp(prefix=f".{corpus.path.name}.", dir=corpus.path.parent))
     try:
-        learned = _learn(files, corpus, processor, runner, folder)
+        places = dict(runner.run(capture_places, [(path,) for path in files]))
+        plan = plan_chunks(files, [places[index] for index in range(len(files))], runner.workers)
+        payloads = _write_origins(plan, folder / "payloads.db")
+        learned = _learn(plan.chunks, files, corpus, processor, runner, folder, payloads, limits)
         tasks = [
-            (path, index, learned, folder / f"{index:05d}.db", limits)
-            for index, path in enumerate(files)
+            (chunk, index, payloads, learned, folder / f"{index:05d}.db", limits)
+            for index, chunk in enumerate(plan.chunks)
         ]
-        results: list[FileResult | None] = [None] * len(files)
+        results: list[ChunkResult | None] = [None] * len(tasks)
+        unfinished = Counter(chunk.path for chunk in plan.chunks)
         for index, result in runner.run(extract_task, tasks):
             results[index] = result
-            if on_file is not None:
-                on_file(files[index])
-        merged = merge_corpora([task[3] for task in tasks], corpus.path, processor.manager)
+            path = plan.chunks[index].path
+            unfinished[path] -= 1
+            if on_file is not None and not unfinished[path]:
+                on_file(path)
+        merged = merge_corpora([task[4] for task in tasks], corpus.path, processor.manager)
         return [r for r in results if r is not None], merged.problems
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def plan_chunks(
+    files: list[Path], places: list[list[tuple[int, str | None]]], workers: int
+) -> Plan:
+    """Cut each file at captures into chunks of about equal numbers of captures.
+
+    ``places`` are each file's ``capture_places``. About ``CHUNKS_PER_WORKER``
+    chunks per worker in all, each file one chunk at least (a file without
+    places, unreadable or an ARC file, is one), and ``MIN_CHUNK_CAPTURES``
+    captures in a chunk at least: a small archive is not cut into tasks that
+    cost more to start than to run.
+    """
+    plan = Plan()
+    wanted = max(CHUNKS_PER_WORKER * workers, len(files))
+    size = max(MIN_CHUNK_CAPTURES, math.ceil(sum(map(len, places)) / wanted))
+    for path, found in zip(files, places, strict=True):
+        count = max(1, min(round(len(found) / size), len(found) // MIN_CHUNK_CAPTURES))
+        cuts = [len(found) * i // count for i in range(count + 1)]
+        for first, after in zip(cuts, cuts[1:], strict=False):
+            start = found[first][0] if first else 0
+            end = found[after][0] if after < len(found) else None
+            for offset, digest in found[first:after]:
+                if digest:
+                    plan.origins.setdefault(digest, (len(plan.chunks), path, offset))
+            plan.chunks.append(Chunk(path, start, end))
+    return plan
+
+
+def _write_origins(plan: Plan, path: Path) -> Path:
+    """The plan's payload origins in a database that every task reads the ones it needs from."""
+    connection = sqlite3.connect(str(path))
+    try:
+        connection.execute(
+            "create table payload_origins (chunk integer, digest text, path text, offset integer)"
+        )
+        connection.executemany(
+            "insert into payload_origins values (?, ?, ?, ?)",
+            [
+                (chunk, digest, str(file), offset)
+                for digest, (chunk, file, offset) in plan.origins.items()
+            ],
+        )
+        connection.execute("create index payload_origins_chunk on payload_origins (chunk)")
+        connection.commit()
+    finally:
+        connection.close()
+    return path
+
+
+def _payloads_before(payloads: Path, index: int) -> PayloadIndex:
+    """The payloads archived in the chunks before chunk ``index``."""
+    found = PayloadIndex()
+    connection = sqlite3.connect(f"{payloads.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = connection.execute(
+            "select digest, path, offset from payload_origins where chunk < ?", [index]
+        )
+        for digest, path, offset in rows:
+            found.remember(digest, Path(path), offset)
+    finally:
+        connection.close()
+    return found
+
+
 def _learn(
-    files: list[Path], corpus: Corpus, processor: Processor, runner: Runner, folder: Path
+    chunks: list[Chunk],
+    files: list[Path],
+    corpus: Corpus,
+    processor: Processor,
+    runner: Runner,
+    folder: Path,
+    payloads: Path,
+    limits: Limits,
 ) -> Path:
     """The learning pass; returns the learned corpus that every processing task starts from."""
     learners = {impl.plugin for impl in processor.manager.hook.learn_capture.get_hookimpls()}
-    replay = learners == {template}  # only the template cleaner learns: from the tasks' blocks
-    tasks = [(path, folder / f"learn-{i:05d}.db", replay) for i, path in enumerate(files)]
-    shards: list[Path | None] = [None] * len(files)
-    for index, shard in runner.run(learn_task, tasks):
-        shards[index] = shard
-    origins = []
-    for index, (path, shard) in enumerate(zip(files, shards, strict=True)):
-        connection = sqlite3.connect(str(shard))
-        try:
-            for digest, offset in connection.execute("select digest, offset from payloads"):
-                origins.append((index, digest, str(path), offset))
-            if replay:
-                with corpus.transaction():
-                    for site, url, blocks in connection.execute(
-                        "select site, url, blocks from pages"
-                    ):
-                        page = {(place, text) for place, text in json.loads(blocks)}
-                        boilerplate.learn_page(corpus.db, site, url, page)
-        finally:
-            connection.close()
-    if learners and not replay:  # another plugin learns: it sees every capture, here
+    if learners == {template}:  # only the template cleaner learns: from the tasks' blocks
+        tasks = [
+            (chunk, index, payloads, folder / f"learn-{index:05d}.db", limits)
+            for index, chunk in enumerate(chunks)
+        ]
+        shards = dict(runner.run(learn_task, tasks))
+        for index in range(len(chunks)):
+            _replay(shards[index], corpus)
+    elif learners:  # another plugin learns: it sees every capture, here
         learn_all(files, processor)
     learned = folder / "learned.db"
     copy = sqlite3.connect(str(learned))
     try:
         corpus.db.conn.backup(copy)
-        copy.execute(
-            "create table payload_origins (file integer, digest text, path text, offset integer)"
-        )
-        copy.executemany("insert into payload_origins values (?, ?, ?, ?)", origins)
-        copy.commit()
     finally:
         copy.close()
     return learned
 
 
-def learn_task(path: Path, shard: Path, blocks: bool) -> Path:
-    """Task: one file's payload locations and, with ``blocks``, its pages' template blocks."""
+def _replay(shard: Path, corpus: Corpus) -> None:
+    """Count a learning task's pages into the corpus, as learning from them here would."""
+    connection = sqlite3.connect(str(shard))
+    try:
+        with corpus.transaction():
+            for site, url, blocks in connection.execute("select site, url, blocks from pages"):
+                page = {(place, text) for place, text in json.loads(blocks)}
+                boilerplate.learn_page(corpus.db, site, url, page)
+    finally:
+        connection.close()
+
+
+def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Limits) -> Path:
+    """Task: the template blocks of a chunk's pages (those ``Processor.learn`` shows), by URL."""
     with written_whole(shard) as temp:
         connection = sqlite3.connect(str(temp))
         try:
             connection.execute("create table pages (site text, url text, blocks text)")
-            connection.execute("create table payloads (digest text, offset integer)")
             seen: set[str] = set()
+            captures = read_captures(
+                chunk.path, None, _payloads_before(payloads, index), None, chunk.start, chunk.end
+            )
             try:
-                for capture in read_captures(path, None, PayloadIndex()):
-                    if capture.record_type == "response" and capture.payload_digest:
-                        connection.execute(
-                            "insert into payloads values (?, ?)",
-                            [capture.payload_digest, capture.warc_offset],
-                        )
-                    if blocks and capture.url not in seen and boilerplate.learnable(capture):
-                        seen.add(capture.url)
-                        found = sorted(boilerplate.page_blocks(capture.page))
-                        connection.execute(
-                            "insert into pages values (?, ?, ?)",
-                            [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
-                        )
+                for capture in captures:
+                    learnable = worth_learning(capture, limits) and boilerplate.learnable(capture)
+                    if capture.url in seen or not learnable:
+                        continue
+                    seen.add(capture.url)
+                    found = sorted(boilerplate.page_blocks(capture.page))
+                    connection.execute(
+                        "insert into pages values (?, ?, ?)",
+                        [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
+                    )
             except (NotAWarcError, OSError):
                 pass  # the processing pass reports the file
             connection.commit()
@@ -235,22 +355,18 @@ def learn_task(path: Path, shard: Path, blocks: bool) -> Path:
     return shard
 
 
-def extract_task(path: Path, index: int, learned: Path, shard: Path, limits: Limits) -> FileResult:
-    """Task: run one WARC file through the processing path into its own shard."""
+def extract_task(
+    chunk: Chunk, index: int, payloads: Path, learned: Path, shard: Path, limits: Limits
+) -> ChunkResult:
+    """Task: run one chunk through the processing path into its own shard."""
     with written_whole(shard) as temp:
         shutil.copyfile(learned, temp)
         corpus = Corpus(temp)
         try:
-            payloads = PayloadIndex()
-            rows = corpus.db.execute(
-                "select digest, path, offset from payload_origins where file < ? order by file",
-                [index],
-            )
-            for digest, origin, offset in rows.fetchall():
-                payloads.remember(digest, Path(origin), offset)
             processor = Processor(corpus, None, limits)
             report = ExtractReport()
-            extract_file(path, processor, report, payloads)
+            before = _payloads_before(payloads, index)
+            extract_file(chunk.path, processor, report, before, chunk.start, chunk.end)
         finally:
             corpus.close()
-    return FileResult(processor.counts, report.problems, report.passed_over)
+    return ChunkResult(processor.counts, report.problems, report.passed_over)

@@ -1,17 +1,22 @@
-"""extract --workers and --dask: per-WARC-file tasks whose merged shards are one process's rows."""
+"""extract --workers and --dask: tasks of WARC record chunks, merged into one process's rows."""
 
 import sys
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from conftest import FAST_CRAWL, run_tearsheet
 from servers import Route, html_page, serve
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
+from tearsheet import shards
+from tearsheet.archive.reader import capture_places, read_captures
 from tearsheet.extraction import extract_warcs
 from tearsheet.plugins import manager
 from tearsheet.plugins.manager import PluginChoice, new_plugin_manager
-from tearsheet.shards import ParallelError, dask_runner
+from tearsheet.shards import ParallelError, dask_runner, plan_chunks
 
 # Dies in the middle of the first file a worker extracts an article from, once.
 DIE_ONCE = """
@@ -162,6 +167,75 @@ def test_two_workers_give_the_rows_of_one_process_though_one_dies(
     assert len(merged["search"]) == 2
     assert merged == one_process
     assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
+
+
+@pytest.fixture(scope="module")
+def one_file(demo, tmp_path_factory) -> Path:
+    """The crawl's WARC files as one, a revisit of a story at a new URL, then a corrupt record."""
+    path = tmp_path_factory.mktemp("one") / "all.warc.gz"
+    warcs = sorted((demo / "warc").glob("*.warc.gz"))
+    original = next(
+        capture
+        for warc in warcs
+        for capture in read_captures(warc)
+        if "/news/" in capture.url  # the first story archived
+    )
+    with path.open("wb") as out:
+        for warc in warcs:  # gzip members one after another: still one gzip WARC
+            out.write(warc.read_bytes())
+        writer = WARCWriter(out, gzip=True)
+        headers = StatusAndHeaders("200 OK", list(original.headers), protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_revisit_record(
+                original.url.replace(".html", "-again.html"),
+                original.payload_digest,
+                original.url,
+                original.fetched_at,
+                http_headers=headers,
+            )
+        )
+        corrupt = out.tell()
+        for _ in range(2):  # the first corrupt, the second never read
+            body = BytesIO(original.body)
+            writer.write_record(
+                writer.create_warc_record(
+                    original.url, "response", payload=body, http_headers=headers
+                )
+            )
+    data = bytearray(path.read_bytes())
+    data[corrupt + 30 : corrupt + 60] = bytes(30)  # zeros inside the gzip member
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.slow
+def test_one_file_in_chunks_gives_the_rows_of_one_process(one_file, tmp_path, monkeypatch) -> None:
+    single = tmp_path / "single" / "corpus.db"
+    alone = extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
+    assert alone.counts["article"] == 7  # the revisit's too: its original was found
+    assert len(alone.problems) == 1  # the corrupt record
+
+    monkeypatch.setattr(shards, "MIN_CHUNK_CAPTURES", 1)  # chunks of a handful of pages
+    plan = plan_chunks([one_file], [capture_places(one_file)], 2)
+    revisit = next(c for c in read_captures(one_file) if c.record_type == "revisit")
+    assert len(plan.chunks) > 2 and plan.chunks[-1].start < revisit.warc_offset
+    assert plan.origins[revisit.payload_digest][0] < len(plan.chunks) - 1  # in an earlier chunk
+    merged: list[int] = []
+
+    def merge(shard_paths, target, plugins):
+        merged.append(len(shard_paths))
+        return merge_corpora(shard_paths, target, plugins)
+
+    merge_corpora = shards.merge_corpora
+    monkeypatch.setattr(shards, "merge_corpora", merge)
+    done: list[Path] = []
+    corpus = tmp_path / "many" / "corpus.db"
+    report = extract_warcs([one_file], corpus, on_file=done.append, workers=2)
+    assert merged == [len(plan.chunks)]  # a task and a shard per chunk
+    assert done == [one_file]  # the file's progress line, once
+    assert report.counts == alone.counts and report.passed_over == alone.passed_over
+    assert report.problems == alone.problems  # the corrupt record, reported once
+    assert rows(corpus) == rows(single)
 
 
 @pytest.mark.slow

@@ -127,9 +127,12 @@ def iter_captures(
     payloads: PayloadIndex | None = None,
     path: Path | None = None,
     passed_over: Counter[str] | None = None,
+    end: int | None = None,
 ) -> Iterator[Capture]:
     """Yield a Capture for each HTTP response or revisit record in an open WARC stream.
 
+    Reading starts at the stream's position, a record's start, and stops
+    before the record at offset ``end`` (None: at the end of the file).
     Other records (requests, warcinfo, metadata, dns, screenshots and other
     resources) are counted by type in ``passed_over``.
 
@@ -138,16 +141,19 @@ def iter_captures(
     ``payloads`` (and the file's ``path``), revisits are resolved to the
     payload of their original.
     """
+    start = stream.tell() if stream.seekable() else 0
     if stream.seekable():
-        start = stream.tell()
         head = stream.read(4096)
         stream.seek(start)
         if not opens_an_archive(head):
             raise NotAWarcError(f"{warc_file}: not a WARC or ARC file")
     iterator = ArchiveIterator(stream, arc2warc=True)
-    next_offset = 0
+    next_offset = start
     try:
         for record in iterator:
+            # warcio's offset is the start of the record just parsed, body unread.
+            if end is not None and iterator.offset >= end:
+                break
             if not _is_http_capture(record):
                 if passed_over is not None:
                     passed_over[_kind(record)] += 1
@@ -165,7 +171,7 @@ def iter_captures(
             if payloads is not None and path is not None and record.rec_type == "response":
                 payloads.remember(digest, path, offset)
             yield replace(capture, warc_offset=offset, warc_length=length)
-        if stream.seekable() and _leftover(stream, next_offset):
+        if end is None and stream.seekable() and _leftover(stream, next_offset):
             # warcio ends quietly at a record cut off inside its gzip member.
             size = os.fstat(stream.fileno()).st_size
             message = (
@@ -199,12 +205,17 @@ def opens_an_archive(head: bytes) -> bool:
 
     warcio reads any five-word line as an ARC header, so this check is ours.
     """
-    if head.startswith(b"\x1f\x8b"):
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
-        except zlib.error:
-            return False
-    return head.startswith((b"WARC/", b"filedesc://"))
+    return _first_bytes(head).startswith((b"WARC/", b"filedesc://"))
+
+
+def _first_bytes(head: bytes) -> bytes:
+    """The first bytes of a file's records, decompressed if they are gzip."""
+    if not head.startswith(b"\x1f\x8b"):
+        return head
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+    except zlib.error:
+        return b""
 
 
 def _is_http_capture(record: ArcWarcRecord) -> bool:
@@ -245,7 +256,43 @@ def read_captures(
     problems: list[ReadProblem] | None = None,
     payloads: PayloadIndex | None = None,
     passed_over: Counter[str] | None = None,
+    start: int = 0,
+    end: int | None = None,
 ) -> Iterator[Capture]:
-    """Yield the Captures of one WARC file on disk, named by its file name."""
+    """Yield the Captures of one WARC file on disk, named by its file name.
+
+    ``start`` and ``end`` read a run of its records only: see ``capture_places``.
+    """
     with path.open("rb") as stream:
-        yield from iter_captures(stream, path.name, problems, payloads, path, passed_over)
+        stream.seek(start)
+        yield from iter_captures(stream, path.name, problems, payloads, path, passed_over, end)
+
+
+def capture_places(path: Path) -> list[tuple[int, str | None]]:
+    """Where each HTTP capture of a WARC file starts, with the payload digest of each response.
+
+    A reading may start at any of these offsets (``read_captures``), so
+    they cut a file into runs of records that processes read on their own;
+    the digests tell where a revisit finds its original. Only record headers
+    are parsed (bodies are skipped, a gzip file still decompressed), so this
+    costs little beside extraction. It stops quietly at a record it cannot
+    read (reading the file reports it), and finds no place in an ARC file:
+    its records cannot be read from their offsets alone.
+    """
+    places: list[tuple[int, str | None]] = []
+    try:
+        with path.open("rb") as stream:
+            if not _first_bytes(stream.read(4096)).startswith(b"WARC/"):
+                return []
+            stream.seek(0)
+            iterator = ArchiveIterator(stream, arc2warc=True)
+            for record in iterator:
+                if _is_http_capture(record):
+                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                    places.append(
+                        (iterator.offset, digest if record.rec_type == "response" else None)
+                    )
+                iterator.read_to_end(record)
+    except Exception:  # warcio raises almost anything on garbage bytes
+        pass
+    return places

@@ -6,13 +6,14 @@ import io
 import subprocess
 import sys
 from base64 import b32encode
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
-from tearsheet.archive.reader import NotAWarcError, read_captures
+from tearsheet.archive.reader import NotAWarcError, capture_places, read_captures
 from tearsheet.archive.writer import WarcFileWriter
 
 PAGE = b"<html><body><article><p>Council approves budget.</p></article></body></html>"
@@ -102,6 +103,16 @@ def test_reader_yields_what_the_writer_returned(tmp_path: Path) -> None:
     written = write_pages(tmp_path, 3)
     [path] = sorted(tmp_path.iterdir())
     assert list(read_captures(path)) == written
+
+
+def test_a_file_is_read_in_runs_from_its_capture_places(tmp_path: Path) -> None:
+    written = write_pages(tmp_path, 5)
+    [path] = sorted(tmp_path.iterdir())
+    places = capture_places(path)
+    assert places == [(c.warc_offset, c.payload_digest) for c in written]
+    cuts = [0, places[2][0], None]  # a run starts at the file's start or at a capture
+    runs = [list(read_captures(path, start=start, end=end)) for start, end in pairwise(cuts)]
+    assert runs == [written[:2], written[2:]]
 
 
 def test_a_file_that_is_not_a_warc_is_named_in_the_error(tmp_path: Path) -> None:
