@@ -252,12 +252,30 @@ def _components(urls: Iterable[str], edges: dict[str, set[str]]) -> list[set[str
 def _edges(graph: _Graph, urls: set[str], sets: dict[str, np.ndarray]) -> dict[str, set[str]]:
     """Neighbours within ``urls``: LSH candidates whose exact similarity reaches THRESHOLD."""
     edges: dict[str, set[str]] = {url: set() for url in urls}
+    compared: set[tuple[str, str]] = set()
     for url in sorted(urls):
         for other in graph.candidates(url):
-            if other in urls and jaccard(sets[url], sets[other]) >= THRESHOLD:
+            pair = (url, other) if url < other else (other, url)
+            if other not in urls or pair in compared:
+                continue
+            compared.add(pair)  # each pair once: the similarity is symmetric
+            if jaccard(sets[url], sets[other]) >= THRESHOLD:
                 edges[url].add(other)
                 edges[other].add(url)
     return edges
+
+
+class _Features(dict[str, np.ndarray]):
+    """Articles' ``features`` by URL, each worked out when first asked for."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        super().__init__()
+        self.db = db
+
+    def __missing__(self, url: str) -> np.ndarray:
+        row = self.db.execute("select text from articles where url = ?", [url]).fetchone()
+        found = self[url] = features(row[0] if row else "")
+        return found
 
 
 # Origins
@@ -373,25 +391,29 @@ def compute_stories(db: sqlite_utils.Database, stored_signatures: bool = False) 
 
     With ``stored_signatures``, an article's signature already in
     ``story_signatures`` is used, not hashed again: a merge keeps those its
-    shards computed for the articles it kept.
+    shards computed for the articles it kept. Such an article's words are
+    then read only when the index proposes it as another's neighbour (only
+    articles of ``MIN_FEATURES`` or more have a signature stored), which most
+    articles, alone in their story, never are.
     """
     if not db["articles"].exists():
         raise LookupError("the database has no articles table; is it a tearsheet corpus?")
     create_tables(db)
-    graph: _Graph = _Graph()
-    sets: dict[str, np.ndarray] = {}
+    graph, sets = _Graph(), _Features(db)
     signatures = []
     stored = dict(db.execute("select article, signature from story_signatures").fetchall())
-    for row in db.query("select url, text from articles order by url"):
-        found = features(row["text"])
-        if len(found) < MIN_FEATURES:
+    for (url,) in db.execute("select url from articles order by url").fetchall():
+        blob = stored.get(url) if stored_signatures else None
+        if blob is not None:
+            values = _from_blob(blob)
+        elif len(sets[url]) >= MIN_FEATURES:
+            values = signature(sets[url])
+        else:
             continue
-        sets[row["url"]] = found
-        blob = stored.get(row["url"]) if stored_signatures else None
-        values = _from_blob(blob) if blob is not None else signature(found)
-        graph.add(row["url"], values)
-        signatures.append({"article": row["url"], "signature": _to_blob(values)})
-    groups = [g for g in _components(sets, _edges(graph, set(sets), sets)) if len(g) > 1]
+        graph.add(url, values)
+        signatures.append({"article": url, "signature": _to_blob(values)})
+    urls = set(graph.rows)
+    groups = [g for g in _components(urls, _edges(graph, urls, sets)) if len(g) > 1]
     rows = _rows(db, {url for group in groups for url in group})
     records = sorted(
         (_story_record(group, rows, sets) for group in groups), key=lambda r: r["order"]
@@ -402,7 +424,7 @@ def compute_stories(db: sqlite_utils.Database, stored_signatures: bool = False) 
         db.execute("delete from story_signatures")
         db["story_signatures"].insert_all(signatures)
         _write(db, records, list(range(1, len(records) + 1)))
-    return StoriesReport(len(sets), len(records), sum(len(g) for g in groups))
+    return StoriesReport(len(urls), len(records), sum(len(g) for g in groups))
 
 
 class StoryIndex:

@@ -128,3 +128,25 @@ def test_merge_command_names_a_bad_shard_and_merges_the_others(tmp_path: Path) -
     assert db.execute("select url, stage, kind from errors").fetchall() == [
         (str(bad), "merge", "bad_shard")
     ]
+
+
+def test_stories_follow_each_url_to_its_latest_text(tmp_path: Path) -> None:
+    shards = [
+        shard(
+            tmp_path / "1.db",
+            capture(URL, FESTIVAL, "2024-05-01T08:00:00Z", "a1"),
+            capture(OTHER, FESTIVAL, "2024-05-01T08:00:01Z", "a2"),  # one story of two
+        ),
+        # Cut to a line, too few words for a story: the story goes, and the signature.
+        shard(
+            tmp_path / "2.db",
+            capture(URL, ["Festival opens Friday."], "2024-05-02T08:00:00Z", "b1"),
+        ),
+    ]
+    first = tmp_path / "first.db"
+    assert merge_corpora(shards[:1], first).stories == 1
+    corpus = tmp_path / "corpus.db"
+    report = merge_corpora(shards, corpus)
+    assert report.ok and report.stories == 0
+    db = sqlite_utils.Database(corpus)
+    assert [row[0] for row in db.execute("select article from story_signatures")] == [OTHER]

@@ -42,16 +42,22 @@ def merge_shard(db: sqlite_utils.Database, shard: str) -> None:
     """Keep the signatures of the shard's articles that the merge kept, not to hash them again.
 
     Runs after the SQLite exporter has merged the articles; the stories
-    themselves are recomputed once every shard is in.
+    themselves are recomputed once every shard is in. A kept article the
+    shard has no signature for (too few words) loses the one an earlier
+    shard gave its URL: a signature stays that of the article's text.
     """
     if not shard_columns(db, shard, "story_signatures") or not db["articles"].exists():
         return
     create_tables(db)
+    kept = "join articles as kept on kept.url = a.url and kept.capture = a.capture"
     db.execute(
         f"insert into story_signatures (article, signature) select s.article, s.signature"
         f" from {shard}.story_signatures as s join {shard}.articles as a on a.url = s.article"
-        " join articles as kept on kept.url = a.url and kept.capture = a.capture where true"
-        " on conflict (article) do update set signature = excluded.signature"
+        f" {kept} where true on conflict (article) do update set signature = excluded.signature"
+    )
+    db.execute(
+        f"delete from story_signatures where article in (select a.url from {shard}.articles as a"
+        f" {kept} where a.url not in (select article from {shard}.story_signatures))"
     )
 
 
