@@ -87,9 +87,8 @@ def merge_corpora(
             report.shards += 1
         if db["stories"].exists():
             report.stories = compute_stories(db, stored_signatures=True).stories
-        for table in db.tables:
-            if table.detect_fts():
-                table.rebuild_fts()
+        for fts in sorted({name for table in db.tables if (name := table.detect_fts())}):
+            db[fts].rebuild_fts()  # once: a table and its index both name the index
         if db["articles"].exists():
             report.articles = db["articles"].count
     finally:
