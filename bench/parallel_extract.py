@@ -1,15 +1,17 @@
 """Extraction throughput: ``tearsheet extract`` with 1 and N workers, against plain trafilatura.
 
 Writes the development pages of ../shared/bench/article-extraction into WARC
-files (one file per copy, each copy under hosts of its own, so no page is
-taken for another's template), then times, by wall clock on the same files:
+files (one file per copy, or with ``--one-file`` every copy in one file, as a
+crawl of a few thousand pages writes; each copy under hosts of its own, so no
+page is taken for another's template), then times, by wall clock on the same
+files:
 
 - plain trafilatura (``extract(html, url=url, include_comments=False)``) in
   one process, the target's unit;
-- ``extract_warcs`` with one process, and with ``--workers N`` (learning,
-  processing and the merge; the merge is also timed on its own).
+- ``extract_warcs`` with one process, and with ``--workers N`` (planning,
+  learning, processing and the merge; the merge is also timed on its own).
 
-    .venv/bin/python bench/parallel_extract.py [--copies 8] [--workers 2] [--data DIR]
+    .venv/bin/python bench/parallel_extract.py [--copies 8] [--workers 2] [--one-file] [--data DIR]
 """
 
 import argparse
@@ -40,12 +42,14 @@ def load_pages(data: Path) -> list[tuple[str, bytes]]:
     ]
 
 
-def write_warcs(pages: list[tuple[str, bytes]], copies: int, folder: Path) -> list[Path]:
-    """One WARC file per copy; copy N's pages live on host ``cN.<host>``."""
+def write_warcs(
+    pages: list[tuple[str, bytes]], copies: int, folder: Path, one_file: bool = False
+) -> list[Path]:
+    """One WARC file per copy (or one for all); copy N's pages live on host ``cN.<host>``."""
     paths = []
     for copy in range(copies):
-        path = folder / f"bench-{copy:03d}.warc.gz"
-        with path.open("wb") as out:
+        path = folder / f"bench-{0 if one_file else copy:03d}.warc.gz"
+        with path.open("ab") as out:
             writer = WARCWriter(out, gzip=True)
             for url, html in pages:
                 parts = urlsplit(url)
@@ -59,7 +63,8 @@ def write_warcs(pages: list[tuple[str, bytes]], copies: int, folder: Path) -> li
                     moved, "response", payload=BytesIO(html), http_headers=headers
                 )
                 writer.write_record(record)
-        paths.append(path)
+        if path not in paths:
+            paths.append(path)
     return paths
 
 
@@ -74,11 +79,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--copies", type=int, default=8)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--one-file", action="store_true", help="all copies in one WARC file")
     options = parser.parse_args()
     pages = load_pages(options.data)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
-        warcs = write_warcs(pages, options.copies, folder)
+        warcs = write_warcs(pages, options.copies, folder, options.one_file)
         total = len(pages) * options.copies
 
         def plain() -> None:
@@ -86,15 +92,15 @@ def main() -> None:
                 for url, html in pages:
                     trafilatura.extract(html, url=url, include_comments=False)
 
-        merge_seconds = []
+        merges = []
         merge = tearsheet.shards.merge_corpora
 
-        def timed_merge(*args, **kwargs):
+        def timed_merge(shards, *args, **kwargs):
             start = time.perf_counter()
             try:
-                return merge(*args, **kwargs)
+                return merge(shards, *args, **kwargs)
             finally:
-                merge_seconds.append(time.perf_counter() - start)
+                merges.append((len(shards), time.perf_counter() - start))
 
         tearsheet.shards.merge_corpora = timed_merge
         rates = {
@@ -105,10 +111,11 @@ def main() -> None:
             / timed(extract_warcs, warcs, folder / "many.db", workers=options.workers),
         }
     base = rates["plain trafilatura, 1 process"]
-    print(f"{total} pages in {options.copies} WARC files, {os.cpu_count()} cores")
+    print(f"{total} pages in {len(warcs)} WARC files, {os.cpu_count()} cores")
     for name, rate in rates.items():
         print(f"{name:<40} {rate:8.1f} pages/s  {rate / base:5.2f} x trafilatura")
-    print(f"merge of {options.copies} shards: {merge_seconds[0]:.2f} s")
+    shards, seconds = merges[0]
+    print(f"merge of {shards} shards: {seconds:.2f} s")
 
 
 if __name__ == "__main__":
