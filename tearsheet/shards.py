@@ -226,14 +226,18 @@ def plan_chunks(
     """Cut each file at captures into chunks of about equal numbers of captures.
 
     ``places`` are each file's ``capture_places``. About ``CHUNKS_PER_WORKER``
-    chunks per worker in all, each file one chunk at least (a file without
-    places, unreadable or an ARC file, is one), and ``MIN_CHUNK_CAPTURES``
+    chunks per worker in all, a multiple of the workers when there are few
+    (so the last round of tasks ends together), and ``MIN_CHUNK_CAPTURES``
     captures in a chunk at least: a small archive is not cut into tasks that
-    cost more to start than to run.
+    cost more to start than to run. Each file is one chunk at least (a file
+    without places, unreadable or an ARC file, is one).
     """
     plan = Plan()
-    wanted = max(CHUNKS_PER_WORKER * workers, len(files))
-    size = max(MIN_CHUNK_CAPTURES, math.ceil(sum(map(len, places)) / wanted))
+    total = sum(map(len, places))
+    wanted = min(CHUNKS_PER_WORKER * workers, total // MIN_CHUNK_CAPTURES)
+    if wanted > workers:
+        wanted -= wanted % workers
+    size = max(MIN_CHUNK_CAPTURES, math.ceil(total / max(wanted, 1)))
     for path, found in zip(files, places, strict=True):
         count = max(1, min(round(len(found) / size), len(found) // MIN_CHUNK_CAPTURES))
         cuts = [len(found) * i // count for i in range(count + 1)]
