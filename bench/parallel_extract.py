@@ -18,6 +18,7 @@ import argparse
 import gzip
 import json
 import os
+import resource
 import tempfile
 import time
 from io import BytesIO
@@ -68,10 +69,16 @@ def write_warcs(
     return paths
 
 
-def timed(function, *args, **kwargs) -> float:
-    start = time.perf_counter()
+def timed(function, *args, **kwargs) -> tuple[float, float]:
+    """Wall-clock seconds, and CPU seconds of this process and the workers it waited for."""
+    start, cpu = time.perf_counter(), _cpu()
     function(*args, **kwargs)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _cpu() - cpu
+
+
+def _cpu() -> float:
+    usages = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(usage.ru_utime + usage.ru_stime for usage in usages)
 
 
 def main() -> None:
@@ -103,17 +110,23 @@ def main() -> None:
                 merges.append((len(shards), time.perf_counter() - start))
 
         tearsheet.shards.merge_corpora = timed_merge
-        rates = {
-            "plain trafilatura, 1 process": total / timed(plain),
-            "tearsheet extract, 1 process": total
-            / timed(extract_warcs, warcs, folder / "one.db", workers=1),
-            f"tearsheet extract --workers {options.workers}": total
-            / timed(extract_warcs, warcs, folder / "many.db", workers=options.workers),
+        runs = {
+            "plain trafilatura, 1 process": timed(plain),
+            "tearsheet extract, 1 process": timed(
+                extract_warcs, warcs, folder / "one.db", workers=1
+            ),
+            f"tearsheet extract --workers {options.workers}": timed(
+                extract_warcs, warcs, folder / "many.db", workers=options.workers
+            ),
         }
-    base = rates["plain trafilatura, 1 process"]
+    base = total / runs["plain trafilatura, 1 process"][0]
     print(f"{total} pages in {len(warcs)} WARC files, {os.cpu_count()} cores")
-    for name, rate in rates.items():
-        print(f"{name:<40} {rate:8.1f} pages/s  {rate / base:5.2f} x trafilatura")
+    for name, (wall, cpu) in runs.items():
+        rate = total / wall
+        print(
+            f"{name:<40} {rate:8.1f} pages/s  {rate / base:5.2f} x trafilatura"
+            f"  {wall:6.1f} s, {cpu:6.1f} CPU s"
+        )
     shards, seconds = merges[0]
     print(f"merge of {shards} shards: {seconds:.2f} s")
 
