@@ -100,7 +100,10 @@ class ChunkResult:
 
 
 class Runner(Protocol):
-    workers: int  # tasks it runs at once
+    @property
+    def workers(self) -> int:
+        """How many tasks it runs at once."""
+        ...
 
     def run(
         self, function: Callable[..., Any], tasks: Sequence[tuple[Any, ...]]
@@ -144,6 +147,7 @@ class DaskRunner:
 
     @property
     def workers(self) -> int:
+        """The cluster's worker threads, as it has them now."""
         return sum(self.client.nthreads().values()) or 1
 
     def run(
