@@ -63,7 +63,7 @@ from tearsheet.processing import Limits, Processor, worth_learning
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
 CHUNKS_PER_WORKER = 4  # so that a slow chunk leaves the other workers busy
-MIN_CHUNK_CAPTURES = 50  # a task costs some 0.1 s to start and its shard to merge
+MIN_CHUNK_CAPTURES = 50  # a task copies the learned corpus, its shard is merged: tens of ms
 
 
 class ParallelError(RuntimeError):
