@@ -38,6 +38,14 @@ redis.call('ZADD', KEYS[2], popped[2], popped[1])
 return popped[1]
 """
 
+# Mark a request seen and queue it in one step: done as two commands, a worker
+# killed between them left a URL seen and in no queue, and no one fetched it.
+SEE_AND_PUSH = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
 
 class RedisUnavailableError(RuntimeError):
     """The job's Redis cannot be reached at start, or was lost mid-crawl."""
@@ -76,6 +84,8 @@ def redis_settings(options: CrawlOptions) -> dict[str, Any]:
         "SCHEDULER": "tearsheet.scrapers.distributed.SharedScheduler",
         "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
         "SCHEDULER_QUEUE_KEY": job_key(job, "requests"),
+        # A sorted set, as the scripts above expect.
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_DUPEFILTER_KEY": job_key(job, "dupefilter"),
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "REDIS_URL": options.redis,
@@ -131,6 +141,7 @@ class SharedScheduler(Scheduler):
         scheduler.workers_key = job_key(job, "workers")
         scheduler.taken_key = job_key(job, f"taken:{worker}")
         scheduler.pop_into = scheduler.server.register_script(POP_INTO)
+        scheduler.see_and_push = scheduler.server.register_script(SEE_AND_PUSH)
         scheduler.worker = worker
         scheduler.lost = False
         scheduler.quiet_since = None
@@ -176,7 +187,7 @@ class SharedScheduler(Scheduler):
         try:
             if self.lost:
                 raise redis.ConnectionError("already lost")
-            queued = super().enqueue_request(request)
+            queued = self._see_and_push(request)
         except REDIS_ERRORS as exc:
             self._lose(exc)
             if page:  # a page this worker holds keeps its state
@@ -186,6 +197,16 @@ class SharedScheduler(Scheduler):
         if page:  # queued, or filtered: Redis has it either way
             self.frontier.release(page)
         return queued
+
+    def _see_and_push(self, request: Request) -> bool:
+        """scrapy-redis's enqueue (fingerprint into the filter, request into the queue), atomic."""
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        data = self.queue._encode_request(request)
+        keys = [self.df.key, self.queue.key]
+        if self.see_and_push(keys=keys, args=[fingerprint, -request.priority, data]):
+            return True
+        self.df.log(request, self.spider)
+        return False
 
     def next_request(self) -> Request | None:
         """Pop a request into this worker's ``taken`` set, then into its frontier.
