@@ -12,6 +12,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -56,6 +57,11 @@ class Exchange:
     truncated: str | None = None
     revisit_of: Original | None = None
     response_id: str = field(default_factory=lambda: new_record_id())
+
+    @cached_property
+    def digest(self) -> str:
+        """The payload's digest, worked out once: a crawl compares it before writing."""
+        return payload_digest(self.response)
 
 
 @dataclass(frozen=True)
@@ -157,7 +163,11 @@ class WarcFileWriter:
         response_record = self._response_record(
             url,
             response,
-            {**common, "WARC-Record-ID": exchange.response_id},
+            {
+                **common,
+                "WARC-Record-ID": exchange.response_id,
+                "WARC-Payload-Digest": exchange.digest,
+            },
             exchange.truncated,
             exchange.revisit_of,
         )
@@ -200,7 +210,7 @@ class WarcFileWriter:
         truncated: str | None,
         revisit_of: Original | None,
     ) -> ArcWarcRecord:
-        fields = {**common, "WARC-Payload-Digest": payload_digest(response)}
+        fields = dict(common)
         if truncated:
             fields["WARC-Truncated"] = truncated
         if revisit_of is None:

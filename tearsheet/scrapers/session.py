@@ -25,7 +25,6 @@ from tearsheet.archive.writer import (
     Original,
     Prepared,
     WarcFileWriter,
-    payload_digest,
     warc_date,
 )
 from tearsheet.boilerplate import stale_articles
@@ -112,7 +111,7 @@ class CrawlSession:
         exchange = Exchange(url, request, response, ip_address, datetime.now(UTC), truncated)
         digest = None
         if response.status == 200 and response.body and not truncated:
-            digest = payload_digest(response)
+            digest = exchange.digest
             original = self.in_flight.get(digest) or self.corpus.original_of(digest)
             if original is None:
                 # Until its captures row is stored, a copy of the same payload
