@@ -468,24 +468,60 @@ class StoryIndex:
     def assign(self, url: str) -> int | None:
         """Place the stored article ``url`` in its story (or none); return the story id.
 
-        Only the stories it touches are rewritten: its old story (its text may
-        have changed) and those of its new neighbours, merged when it links them.
+        Only the stories it touches are rewritten. An article in no story yet
+        can only add edges, from itself to its neighbours: their stories (a
+        story is a connected group) merge around it, and no other pair of
+        articles needs comparing again. An article that was in a story may
+        have lost edges with its new text, so its old story is worked out
+        afresh with those of its new neighbours.
         """
-        db = self.db
         self.refresh()
-        old_neighbourhood = set(self._members_of(self._stories_of([url])))
-        row = db.execute("select text from articles where url = ?", [url]).fetchone()
+        own_ids = self._stories_of([url])
+        found = self._index(url)
+        if own_ids:
+            return self._regroup(url, found, own_ids)
+        return self._join(url, found)
+
+    def _index(self, url: str) -> np.ndarray:
+        """The article's words as compared; its signature stored and indexed, if it has one."""
+        row = self.db.execute("select text from articles where url = ?", [url]).fetchone()
         found = features(row[0] if row else "")
         if len(found) >= MIN_FEATURES:
             values = signature(found)
             self.graph.add(url, values)
-            db["story_signatures"].upsert(
+            self.db["story_signatures"].upsert(
                 {"article": url, "signature": _to_blob(values)}, pk="article"
             )
         else:
             self.graph.remove(url)
-            db.execute("delete from story_signatures where article = ?", [url])
-        touched = {url, *old_neighbourhood, *self.graph.candidates(url)}
+            self.db.execute("delete from story_signatures where article = ?", [url])
+        return found
+
+    def _join(self, url: str, found: np.ndarray) -> int | None:
+        """An article new to the stories: one story of it, its neighbours and their stories."""
+        if url not in self.graph.rows:
+            return None
+        sets = _Features(self.db)
+        sets[url] = found
+        neighbours = [
+            other
+            for other in self.graph.candidates(url)
+            if jaccard(found, sets[other]) >= THRESHOLD
+        ]
+        if not neighbours:
+            return None
+        old_ids = self._stories_of(neighbours)
+        group = {url, *neighbours, *self._members_of(old_ids)}
+        records = [_story_record(group, _rows(self.db, group), sets)]
+        ids = self._reuse_ids(records, old_ids)
+        _delete_stories(self.db, old_ids)
+        _write(self.db, records, ids)
+        return ids[0]
+
+    def _regroup(self, url: str, found: np.ndarray, own_ids: list[int]) -> int | None:
+        """An article that was in a story: that story and its new neighbours' regrouped."""
+        db = self.db
+        touched = {url, *self._members_of(own_ids), *self.graph.candidates(url)}
         old_ids = self._stories_of(touched)
         touched |= set(self._members_of(old_ids))
         rows = _rows(db, touched)
