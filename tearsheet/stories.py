@@ -16,9 +16,11 @@ published. ``compute_stories`` rebuilds every story; ``assign_story`` places
 one newly stored article, which gives the groups a full rebuild gives.
 """
 
+import hashlib
 import json
 import re
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ SEED = 1  # fixed: the same corpus gives the same signatures and the same rows
 WINDOW = 4  # words apart that still make a pair
 THRESHOLD = 0.05  # retellings measured 0.08–0.19, same-topic stories at most 0.03
 MIN_FEATURES = 20  # a stub of a few words would match anything on its topic
+KEPT_FEATURES = 2048  # articles whose words an index keeps: a big story's members
 
 STOP_WORDS = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and", "or"}
@@ -289,6 +292,57 @@ class _Features(dict[str, np.ndarray]):
         return found
 
 
+class _FeatureCache:
+    """The ``features`` of recently compared articles, by URL and a digest of their text.
+
+    A new member of a story is compared with every member, and the story's
+    record with its origin: without this, each arrival would split every
+    member's text into word pairs again (a story carried by a hundred sites
+    took a third of a crawl's extraction time). Keyed by the text's digest
+    too, so an article rewritten by another process is never compared by
+    its old words. Holds at most ``KEPT_FEATURES`` articles, a few KB each.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, limit: int = KEPT_FEATURES) -> None:
+        self.db = db
+        self.limit = limit
+        self.kept: OrderedDict[str, tuple[bytes, np.ndarray]] = OrderedDict()
+
+    def put(self, url: str, text: str, found: np.ndarray) -> None:
+        self.kept[url] = (_digest(text), found)
+        self.kept.move_to_end(url)
+        while len(self.kept) > self.limit:
+            self.kept.popitem(last=False)
+
+    def of(self, urls: Iterable[str]) -> dict[str, np.ndarray]:
+        """The features of each stored article in ``urls`` (read in one query)."""
+        found = {}
+        for url, text in _texts(self.db, urls).items():
+            kept = self.kept.get(url)
+            if kept is not None and kept[0] == _digest(text):
+                self.kept.move_to_end(url)
+                found[url] = kept[1]
+            else:
+                found[url] = features(text)
+                self.put(url, text, found[url])
+        return found
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _texts(db: sqlite_utils.Database, urls: Iterable[str]) -> dict[str, str]:
+    wanted = sorted(set(urls))
+    found: dict[str, str] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"select url, text from articles where url in ({marks})", chunk)
+        found.update((url, text or "") for url, text in rows.fetchall())
+    return found
+
+
 # Origins
 
 
@@ -453,6 +507,7 @@ class StoryIndex:
         self.db = db
         self.graph = _Graph()
         self.seen_rowid = 0
+        self.cache = _FeatureCache(db)
         self.refresh()
 
     def refresh(self) -> None:
@@ -479,13 +534,15 @@ class StoryIndex:
         own_ids = self._stories_of([url])
         found = self._index(url)
         if own_ids:
-            return self._regroup(url, found, own_ids)
+            return self._regroup(url, own_ids)
         return self._join(url, found)
 
     def _index(self, url: str) -> np.ndarray:
         """The article's words as compared; its signature stored and indexed, if it has one."""
         row = self.db.execute("select text from articles where url = ?", [url]).fetchone()
-        found = features(row[0] if row else "")
+        text = (row[0] or "") if row else ""
+        found = features(text)
+        self.cache.put(url, text, found)
         if len(found) >= MIN_FEATURES:
             values = signature(found)
             self.graph.add(url, values)
@@ -501,35 +558,28 @@ class StoryIndex:
         """An article new to the stories: one story of it, its neighbours and their stories."""
         if url not in self.graph.rows:
             return None
-        sets = _Features(self.db)
-        sets[url] = found
-        neighbours = [
-            other
-            for other in self.graph.candidates(url)
-            if jaccard(found, sets[other]) >= THRESHOLD
-        ]
+        sets = self.cache.of(self.graph.candidates(url))
+        neighbours = [other for other, words in sets.items() if jaccard(found, words) >= THRESHOLD]
         if not neighbours:
             return None
         old_ids = self._stories_of(neighbours)
         group = {url, *neighbours, *self._members_of(old_ids)}
+        sets.update(self.cache.of(group - set(sets) - {url}))
+        sets[url] = found
         records = [_story_record(group, _rows(self.db, group), sets)]
         ids = self._reuse_ids(records, old_ids)
         _delete_stories(self.db, old_ids)
         _write(self.db, records, ids)
         return ids[0]
 
-    def _regroup(self, url: str, found: np.ndarray, own_ids: list[int]) -> int | None:
+    def _regroup(self, url: str, own_ids: list[int]) -> int | None:
         """An article that was in a story: that story and its new neighbours' regrouped."""
         db = self.db
         touched = {url, *self._members_of(own_ids), *self.graph.candidates(url)}
         old_ids = self._stories_of(touched)
         touched |= set(self._members_of(old_ids))
         rows = _rows(db, touched)
-        sets = {
-            u: found if u == url else features(rows[u]["text"])
-            for u in touched
-            if u in rows and u in self.graph.rows
-        }
+        sets = self.cache.of(u for u in touched if u in rows and u in self.graph.rows)
         groups = [g for g in _components(sets, _edges(self.graph, set(sets), sets)) if len(g) > 1]
         records = sorted((_story_record(g, rows, sets) for g in groups), key=lambda r: r["order"])
         ids = self._reuse_ids(records, old_ids)
