@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from lxml import etree
 
 from tearsheet.archive import Capture
 from tearsheet.plugins.default.trafilatura_extractor import extract_article
@@ -109,3 +110,16 @@ def test_a_story_split_into_several_body_containers_is_read_whole() -> None:
 def test_a_page_without_text_is_an_extraction_error() -> None:
     with pytest.raises(ExtractionError):
         extract_html("<html><body><nav><a href='/'>Home</a></nav></body></html>", URL)
+
+
+@pytest.mark.parametrize(
+    "card", ["", '<span><img src="/a.jpg"><a href="/a">A</a><a href="/b">B</a></span>']
+)
+def test_extraction_leaves_the_shared_parsed_page_as_it_was(card: str) -> None:
+    """Classification and the cleaners read the same tree after the extractor has run."""
+
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS).replace("their union", f"their union{card}")
+    found = capture(page(body))
+    before = etree.tostring(found.page)
+    assert extract_article(found) is not None
+    assert etree.tostring(found.page) == before

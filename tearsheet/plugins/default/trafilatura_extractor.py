@@ -1,20 +1,20 @@
 """Default extractor: trafilatura finds the article body, the page's declarations its metadata.
 
 The page is parsed once (``Capture.page``): trafilatura works on its own copy while
-the metadata and each line's origin (for the cleaners) are read from ours.
+the metadata and each line's origin (for the cleaners) are read from ours,
+which is only read (copied first when hover cards are cut from it).
 trafilatura runs in precision mode without comments; the cleaners then take
 out what it still lets through. It runs in fast mode first: its comparison
 with readability and jusText costs as much again and changes the result only
 where the main extractor finds little, so the full cascade runs only then.
 """
 
-from copy import deepcopy
 from typing import TYPE_CHECKING
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
 from tearsheet.cleaning.continuation import with_continuations
-from tearsheet.cleaning.hidden import drop_hover_cards
+from tearsheet.cleaning.hidden import without_hover_cards
 from tearsheet.cleaning.origin import article_blocks
 from tearsheet.metadata import page_metadata
 from tearsheet.plugins import hookimpl
@@ -37,8 +37,7 @@ def extract_article(capture: Capture) -> Article | None:
 
     if capture.page is None:
         return None
-    page = deepcopy(capture.page)  # hover cards are cut from it
-    drop_hover_cards(page)
+    page = without_hover_cards(capture.page)  # trafilatura works on a copy of its own
     document = None
     for fast in (True, False):
         document = bare_extraction(
