@@ -13,6 +13,7 @@ from typing import Any
 from twisted.internet import threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
 from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet import __version__
@@ -75,6 +76,7 @@ class CrawlSession:
             prefix=f"tearsheet-{worker}" if worker else "tearsheet",
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
+        self.compressing: ThreadPool | None = None  # started with the first record
         # A first crawl into an archive has no validators to send: no lookups.
         self.archived_before = self.corpus.has_captures()
         self.run_id = self.corpus.start_run("crawl", options)
@@ -121,11 +123,36 @@ class CrawlSession:
                 )
             else:
                 exchange, digest = replace(exchange, revisit_of=original), None
-        written = threads.deferToThread(self.writer.prepare, exchange)
+        written = threads.deferToThreadPool(
+            self.reactor, self._compressing(), self.writer.prepare, exchange
+        )
         written.addCallback(self._append, page, digest)
         if digest:
             written.addErrback(self._unwritten, digest)
         return written
+
+    @property
+    def reactor(self) -> Any:
+        from twisted.internet import reactor  # the one Scrapy installed
+
+        return reactor
+
+    def _compressing(self) -> ThreadPool:
+        """The thread that compresses records, started on first use.
+
+        One thread keeps up with the fetching; Scrapy's pool of ten kept a
+        malloc arena per thread, each as large as the largest pages it saw.
+        """
+        if self.compressing is None:
+            self.compressing = ThreadPool(minthreads=1, maxthreads=1, name="tearsheet-warc")
+            self.compressing.start()
+            self.reactor.addSystemEventTrigger("during", "shutdown", self._stop_compressing)
+        return self.compressing
+
+    def _stop_compressing(self) -> None:
+        if self.compressing is not None:
+            self.compressing.stop()
+            self.compressing = None
 
     def _unwritten(self, failure: Failure, digest: str) -> Failure:
         self.in_flight.pop(digest, None)  # no record to refer to
@@ -295,6 +322,7 @@ class CrawlSession:
             self._settle(self.pool.drain())
             self.pool.close()
         self.closed = True
+        self._stop_compressing()
         self.writer.close()
         recleaned = self.finish_learning() if self.extracting else 0
         if recleaned:
