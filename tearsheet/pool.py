@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tearsheet.archive import Capture
 from tearsheet.corpus import Corpus
+from tearsheet.memory import MemoryTrimmer
 from tearsheet.plugins.manager import PluginChoice, new_plugin_manager
 from tearsheet.processing import Limits, Processor
 
@@ -41,6 +42,7 @@ PRELOAD = [
 ]
 
 _processor: Processor | None = None
+_trim_memory = MemoryTrimmer()
 
 
 def default_workers() -> int:
@@ -77,6 +79,7 @@ def _process_batch(captures: list[Capture]) -> Counter[str]:
         raise RuntimeError("worker process was not initialised")
     before = Counter(_processor.counts)
     _processor.process_batch(captures)
+    _trim_memory()  # parsed pages freed: give their pages back
     after = Counter(_processor.counts)
     after.subtract(before)
     return +after

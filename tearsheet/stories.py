@@ -37,7 +37,7 @@ SEED = 1  # fixed: the same corpus gives the same signatures and the same rows
 WINDOW = 4  # words apart that still make a pair
 THRESHOLD = 0.05  # retellings measured 0.08–0.19, same-topic stories at most 0.03
 MIN_FEATURES = 20  # a stub of a few words would match anything on its topic
-KEPT_FEATURES = 2048  # articles whose words an index keeps: a big story's members
+KEPT_FEATURE_BYTES = 16 * 2**20  # word pairs an index keeps: a big story's members'
 
 STOP_WORDS = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and", "or"}
@@ -300,19 +300,24 @@ class _FeatureCache:
     member's text into word pairs again (a story carried by a hundred sites
     took a third of a crawl's extraction time). Keyed by the text's digest
     too, so an article rewritten by another process is never compared by
-    its old words. Holds at most ``KEPT_FEATURES`` articles, a few KB each.
+    its old words. Holds ``KEPT_FEATURE_BYTES`` of word pairs at most (an
+    article of 750 words has about 2,500 pairs, 20 KB): several hundred
+    articles.
     """
 
-    def __init__(self, db: sqlite_utils.Database, limit: int = KEPT_FEATURES) -> None:
+    def __init__(self, db: sqlite_utils.Database, limit: int = KEPT_FEATURE_BYTES) -> None:
         self.db = db
         self.limit = limit
+        self.size = 0
         self.kept: OrderedDict[str, tuple[bytes, np.ndarray]] = OrderedDict()
 
     def put(self, url: str, text: str, found: np.ndarray) -> None:
+        if url in self.kept:
+            self.size -= self.kept.pop(url)[1].nbytes
         self.kept[url] = (_digest(text), found)
-        self.kept.move_to_end(url)
-        while len(self.kept) > self.limit:
-            self.kept.popitem(last=False)
+        self.size += found.nbytes
+        while self.size > self.limit:
+            self.size -= self.kept.popitem(last=False)[1][1].nbytes
 
     def of(self, urls: Iterable[str]) -> dict[str, np.ndarray]:
         """The features of each stored article in ``urls`` (read in one query)."""

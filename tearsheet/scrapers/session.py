@@ -30,6 +30,7 @@ from tearsheet.archive.writer import (
 )
 from tearsheet.boilerplate import stale_articles
 from tearsheet.corpus import CORPUS_NAME, Corpus
+from tearsheet.memory import MemoryTrimmer
 from tearsheet.pages import ClassifyRules
 from tearsheet.plugins.manager import get_plugin_manager, loaded
 from tearsheet.pool import Finished, ProcessingPool, default_workers
@@ -77,6 +78,7 @@ class CrawlSession:
             max_file_size=int(options.get("max_warc_size") or 0) or 1_000_000_000,
         )
         self.compressing: ThreadPool | None = None  # started with the first record
+        self.trim_memory = MemoryTrimmer()
         # A first crawl into an archive has no validators to send: no lookups.
         self.archived_before = self.corpus.has_captures()
         self.run_id = self.corpus.start_run("crawl", options)
@@ -178,6 +180,7 @@ class CrawlSession:
 
     def hand_on(self, capture: Capture) -> None:
         """Process an archived capture here or in the workers, or just list it."""
+        self.trim_memory()
         record = (capture.warc_file, capture.warc_offset)
         if not self.extracting:  # --no-extract: `tearsheet extract` does the rest
             with self.corpus.transaction():
