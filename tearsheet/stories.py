@@ -338,14 +338,7 @@ def _digest(text: str) -> bytes:
 
 
 def _texts(db: sqlite_utils.Database, urls: Iterable[str]) -> dict[str, str]:
-    wanted = sorted(set(urls))
-    found: dict[str, str] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"select url, text from articles where url in ({marks})", chunk)
-        found.update((url, text or "") for url, text in rows.fetchall())
-    return found
+    return {url: row["text"] or "" for url, row in _rows(db, urls).items()}
 
 
 # Origins
