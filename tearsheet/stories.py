@@ -305,8 +305,7 @@ class _FeatureCache:
     articles.
     """
 
-    def __init__(self, db: sqlite_utils.Database, limit: int = KEPT_FEATURE_BYTES) -> None:
-        self.db = db
+    def __init__(self, limit: int = KEPT_FEATURE_BYTES) -> None:
         self.limit = limit
         self.size = 0
         self.kept: OrderedDict[str, tuple[bytes, np.ndarray]] = OrderedDict()
@@ -319,10 +318,11 @@ class _FeatureCache:
         while self.size > self.limit:
             self.size -= self.kept.popitem(last=False)[1][1].nbytes
 
-    def of(self, urls: Iterable[str]) -> dict[str, np.ndarray]:
-        """The features of each stored article in ``urls`` (read in one query)."""
+    def of(self, rows: dict[str, dict]) -> dict[str, np.ndarray]:
+        """The features of each article in ``rows`` (as ``_rows`` reads them), by URL."""
         found = {}
-        for url, text in _texts(self.db, urls).items():
+        for url, row in rows.items():
+            text = row["text"] or ""
             kept = self.kept.get(url)
             if kept is not None and kept[0] == _digest(text):
                 self.kept.move_to_end(url)
@@ -335,10 +335,6 @@ class _FeatureCache:
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
-
-
-def _texts(db: sqlite_utils.Database, urls: Iterable[str]) -> dict[str, str]:
-    return {url: row["text"] or "" for url, row in _rows(db, urls).items()}
 
 
 # Origins
@@ -505,7 +501,7 @@ class StoryIndex:
         self.db = db
         self.graph = _Graph()
         self.seen_rowid = 0
-        self.cache = _FeatureCache(db)
+        self.cache = _FeatureCache()
         self.refresh()
 
     def refresh(self) -> None:
@@ -556,15 +552,16 @@ class StoryIndex:
         """An article new to the stories: one story of it, its neighbours and their stories."""
         if url not in self.graph.rows:
             return None
-        sets = self.cache.of(self.graph.candidates(url))
+        rows = _rows(self.db, self.graph.candidates(url))
+        sets = self.cache.of(rows)
         neighbours = [other for other, words in sets.items() if jaccard(found, words) >= THRESHOLD]
         if not neighbours:
             return None
         old_ids = self._stories_of(neighbours)
         group = {url, *neighbours, *self._members_of(old_ids)}
-        sets.update(self.cache.of(group - set(sets) - {url}))
-        sets[url] = found
-        records = [_story_record(group, _rows(self.db, group), sets)]
+        rows.update(_rows(self.db, group - set(rows)))
+        sets.update(self.cache.of({u: rows[u] for u in group - set(sets) if u in rows}))
+        records = [_story_record(group, rows, sets)]
         ids = self._reuse_ids(records, old_ids)
         _delete_stories(self.db, old_ids)
         _write(self.db, records, ids)
@@ -577,7 +574,7 @@ class StoryIndex:
         old_ids = self._stories_of(touched)
         touched |= set(self._members_of(old_ids))
         rows = _rows(db, touched)
-        sets = self.cache.of(u for u in touched if u in rows and u in self.graph.rows)
+        sets = self.cache.of({u: row for u, row in rows.items() if u in self.graph.rows})
         groups = [g for g in _components(sets, _edges(self.graph, set(sets), sets)) if len(g) > 1]
         records = sorted((_story_record(g, rows, sets) for g in groups), key=lambda r: r["order"])
         ids = self._reuse_ids(records, old_ids)
