@@ -155,10 +155,11 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     """The page's visible lines, each with its layout path, normalised.
 
     A line is the text between block elements and line breaks. Cheap on
-    purpose (one lxml walk, no extraction): learning reads every page.
-    Lines shorter than ``MIN_WORDS`` words or longer than ``MAX_CHARS``
-    characters are left out: too common to mean template, or too long to be
-    one.
+    purpose (one lxml walk, no extraction): learning reads every page, so
+    silent subtrees (scripts, styles, comments) are skipped whole and a
+    look is described once per page. Lines shorter than ``MIN_WORDS`` words
+    or longer than ``MAX_CHARS`` characters are left out: too common to
+    mean template, or too long to be one.
     """
     if isinstance(page, str):
         from trafilatura.utils import load_html
@@ -171,30 +172,40 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     blocks: set[TemplateBlock] = set()
     line: list[str] = []
     paths = [""]
-    silent = 0
+    looks: dict[tuple[str, str | None, str | None], str] = {}
 
     def flush() -> None:
-        text = normalise(" ".join(line))
+        joined = " ".join(line)
         line.clear()
+        if joined.isspace() or not joined:
+            return
+        text = normalise(joined)
         if text.count(" ") + 1 >= MIN_WORDS and len(text) <= MAX_CHARS:
             blocks.add((paths[-1], text))
 
-    for event, element in etree.iterwalk(root, events=("start", "end")):
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
         tag = element.tag if isinstance(element.tag, str) else ""
         breaks = bool(tag) and tag not in INLINE_TAGS and element is not root
         if event == "start":
-            silent += tag in SILENT_TAGS or not tag
             if breaks:
-                flush()
-                paths.append(f"{paths[-1]} {describe(element)}".lstrip())
-            if not silent and element.text:
+                if line:
+                    flush()
+                key = (tag, element.get("class"), element.get("id"))
+                look = looks.get(key)
+                if look is None:
+                    look = looks[key] = describe(element)
+                paths.append(f"{paths[-1]} {look}".lstrip())
+            if tag in SILENT_TAGS or not tag:
+                walker.skip_subtree()  # its text is never read; its tail is
+            elif element.text:
                 line.append(element.text)
         else:
-            silent -= tag in SILENT_TAGS or not tag
             if breaks:
-                flush()
+                if line:
+                    flush()
                 paths.pop()
-            if not silent and element.tail and element is not root:
+            if element.tail and element is not root:
                 line.append(element.tail)
     flush()
     return blocks
