@@ -41,24 +41,25 @@ class PageText:
         starts: list[int] = []
         owners: list[HtmlElement] = []
         linked: list[bool] = []
-        position = links = silent = 0
+        position = links = 0
         stack: list[HtmlElement] = []
-        for event, element in etree.iterwalk(root, events=("start", "end")):
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for event, element in walker:
             tag = element.tag
-            quiet = tag.__class__ is not str or tag in SILENT_TAGS
             if event == "start":
-                silent += quiet
                 links += tag == "a"
                 stack.append(element)
+                if tag.__class__ is not str or tag in SILENT_TAGS:
+                    walker.skip_subtree()  # no text of its own or inside; its tail is read
+                    continue
                 text, owner = element.text, element
             else:
-                silent -= quiet
                 links -= tag == "a"
                 stack.pop()
                 if not stack:
                     continue
                 text, owner = element.tail, stack[-1]
-            if text and not silent and (squeezed := "".join(text.split())):
+            if text and (squeezed := "".join(text.split())):
                 pieces.append(squeezed)
                 starts.append(position)
                 owners.append(owner)
