@@ -182,13 +182,14 @@ class WarcFileWriter:
             ),
             http_headers=request_head(exchange.request),
         )
-        response_bytes = self._serialize(response_record)
-        record = next(iter(ArchiveIterator(io.BytesIO(response_bytes))))
+        response_raw = _record_bytes(response_record)
+        response_bytes = _gzip_member(response_raw)
+        # read back from the record's bytes before compression: what the file holds, unzipped
+        record = next(iter(ArchiveIterator(io.BytesIO(response_raw))))
         entity = entity_body(response) if exchange.revisit_of is not None else None
         capture = capture_from_record(record, "", 0, len(response_bytes), entity)
-        return Prepared(
-            exchange, warcinfo_id, response_bytes, self._serialize(request_record), capture
-        )
+        request_bytes = _gzip_member(_record_bytes(request_record))
+        return Prepared(exchange, warcinfo_id, response_bytes, request_bytes, capture)
 
     def append(self, prepared: "Prepared") -> Capture:
         """Write prepared records at the end of the current file; their Capture. Thread-safe."""
@@ -246,18 +247,6 @@ class WarcFileWriter:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @staticmethod
-    def _serialize(record: ArcWarcRecord) -> bytes:
-        """The record as one gzip member, at zlib's default level.
-
-        warcio compresses at level 9; level 6 (what wget's and Heritrix's
-        writers use) makes files under 1 % larger for two thirds the CPU.
-        """
-        buffer = io.BytesIO()
-        WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
-        compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        return compressor.compress(buffer.getvalue()) + compressor.flush()
-
     def _ensure_file(self) -> tuple[io.BufferedWriter, Path, str]:
         if self._file is not None and self._file.tell() >= self.max_file_size:
             self._file.close()
@@ -267,7 +256,7 @@ class WarcFileWriter:
             self._file = self._path.open("xb")
             warcinfo = self._warcinfo(self._path.name)
             self._warcinfo_id = record_id(warcinfo)
-            self._file.write(self._serialize(warcinfo))
+            self._file.write(_gzip_member(_record_bytes(warcinfo)))
         return self._file, self._path, self._warcinfo_id
 
     def _next_path(self) -> Path:
@@ -356,3 +345,20 @@ def _ordered(kind: str, fields: dict[str, str]) -> dict[str, str]:
 def _host_name() -> str:
     """The machine's name as a file-name part: a host name may hold '/' or worse."""
     return UNSAFE_CHARACTERS.sub("-", socket.gethostname()).strip(".") or "host"
+
+
+def _record_bytes(record: ArcWarcRecord) -> bytes:
+    """The record as written to an uncompressed WARC file."""
+    buffer = io.BytesIO()
+    WARCWriter(buffer, gzip=False, warc_version="1.1").write_record(record)
+    return buffer.getvalue()
+
+
+def _gzip_member(data: bytes) -> bytes:
+    """One gzip member, at zlib's default level.
+
+    warcio compresses at level 9; level 6 (what wget's and Heritrix's
+    writers use) makes files under 1 % larger for two thirds the CPU.
+    """
+    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return compressor.compress(data) + compressor.flush()
