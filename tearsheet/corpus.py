@@ -183,6 +183,22 @@ class Corpus:
         self.db.conn.close()
 
 
+def upsert_row(db: sqlite_utils.Database, table: str, row: dict[str, Any], pk: str) -> None:
+    """Insert ``row``, or update the stored row with its ``pk``, in plain SQL.
+
+    For the rows written for every article: sqlite-utils' ``Table.upsert``
+    reads the table's schema on each call, which costs more than writing a
+    small row (half a millisecond an article on the processing path).
+    """
+    names = ", ".join(f"[{name}]" for name in row)
+    updates = ", ".join(f"[{name}] = excluded.[{name}]" for name in row if name != pk)
+    db.execute(
+        f"insert into [{table}] ({names}) values ({', '.join('?' * len(row))})"
+        f" on conflict ([{pk}]) do update set {updates}",
+        list(row.values()),
+    )
+
+
 CAPTURE_COLUMNS: dict[str, type] = {
     "warc_record_id": str,
     "url": str,

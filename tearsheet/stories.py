@@ -30,6 +30,7 @@ import numpy as np
 import sqlite_utils
 
 from tearsheet.cleaning.sources import DATELINE
+from tearsheet.corpus import upsert_row
 
 NUM_PERM = 512
 BANDS, ROWS = 256, 2  # a pair at similarity 0.08 is a candidate 4 times out of 5
@@ -540,9 +541,8 @@ class StoryIndex:
         if len(found) >= MIN_FEATURES:
             values = signature(found)
             self.graph.add(url, values)
-            self.db["story_signatures"].upsert(
-                {"article": url, "signature": _to_blob(values)}, pk="article"
-            )
+            row = {"article": url, "signature": _to_blob(values)}
+            upsert_row(self.db, "story_signatures", row, "article")
         else:
             self.graph.remove(url)
             self.db.execute("delete from story_signatures where article = ?", [url])

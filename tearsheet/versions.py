@@ -11,6 +11,7 @@ from typing import Any
 import sqlite_utils
 
 from tearsheet.archive import Capture
+from tearsheet.corpus import upsert_row
 
 
 def create_table(db: sqlite_utils.Database) -> None:
@@ -43,7 +44,7 @@ def record_version(
         "title": title,
         "text": text,
     }
-    db["versions"].upsert(row, pk="capture")
+    upsert_row(db, "versions", row, "capture")
 
 
 def merge_versions(db: sqlite_utils.Database, shard: str) -> None:

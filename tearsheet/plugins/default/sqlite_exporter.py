@@ -7,6 +7,7 @@ import sqlite_utils
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
+from tearsheet.corpus import upsert_row
 from tearsheet.merge import shard_columns
 from tearsheet.plugins import hookimpl
 from tearsheet.versions import create_table as create_versions_table
@@ -52,10 +53,11 @@ def _add_missing_columns(table: sqlite_utils.db.Table) -> None:
 def export_article(article: Article, capture: Capture, corpus: Any) -> None:
     """One row per URL, the article from its most recent capture; each change a version."""
     record_version(corpus.db, article.url, capture, article.title, article.text)
-    articles = corpus.db["articles"]
     if _newer_capture_stored(corpus.db, article.url, capture.fetched_at):
         return
-    articles.upsert(
+    upsert_row(
+        corpus.db,
+        "articles",
         {
             "url": article.url,
             "title": article.title,
@@ -70,7 +72,7 @@ def export_article(article: Article, capture: Capture, corpus: Any) -> None:
             "text": article.text,
             "capture": capture.warc_record_id,
         },
-        pk="url",
+        "url",
     )
 
 
