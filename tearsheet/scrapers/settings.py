@@ -17,6 +17,7 @@ CONDITIONAL = "tearsheet.scrapers.conditional.ConditionalRequestMiddleware"
 PRIVATE_GUARD = "tearsheet.scrapers.addresses.PrivateAddressMiddleware"
 PUBLIC_RESOLVER = "tearsheet.scrapers.addresses.PublicOnlyResolver"
 BACKPRESSURE = "tearsheet.scrapers.backpressure.PoolBackpressureMiddleware"
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
 
 
 def user_agent(options: CrawlOptions) -> str:
@@ -55,10 +56,13 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": options.download_timeout,
         "DOWNLOAD_MAXSIZE": options.max_download_size,
         "DOWNLOAD_WARNSIZE": options.max_download_size // 2,
+        # No console into the crawl: Scrapy's telnet console and its remote-control
+        # server (which runs Python code sent to it) are off, as a crawler should be.
         "TELNETCONSOLE_ENABLED": False,
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": options.log_level,
         "LOG_INSTALL_ROOT_HANDLER": False,  # tearsheet's own handler is in place
-        "EXTENSIONS": {"tearsheet.scrapers.progress.Progress": 500},
+        "EXTENSIONS": {"tearsheet.scrapers.progress.Progress": 500, REMOTE_CONTROL: None},
         "LOGSTATS_INTERVAL": 0,  # tearsheet's own progress replaces Scrapy's
         "TEARSHEET_QUIET": options.log_level == "ERROR",
         "TEARSHEET_PROGRESS_INTERVAL": options.progress_interval,

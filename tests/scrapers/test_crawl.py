@@ -93,7 +93,15 @@ def crawl(tmp_path_factory):
     with serve(site_routes()) as server:
         dead = f"http://127.0.0.1:{closed_port()}/"
         result = run_tearsheet(
-            "crawl", *FAST_CRAWL, f"{server.url}/", dead, "-o", str(archive), "--depth", "2"
+            "crawl",
+            *FAST_CRAWL,
+            f"{server.url}/",
+            dead,
+            "-o",
+            str(archive),
+            "--depth",
+            "2",
+            env={"XDG_STATE_HOME": str(archive.parent / "state")},
         )
         requested = list(server.requests)
     return archive, server.url, requested, result
@@ -107,6 +115,12 @@ def test_crawl_finishes_and_says_what_it_did(crawl) -> None:
     archive, base, _, result = crawl
     assert result.returncode == 0, result.stderr
     assert "articles stored" in result.stderr
+
+
+def test_no_remote_console_into_the_crawl_is_opened(crawl) -> None:
+    """Scrapy's remote-control server runs code sent to it; it would keep its job file here."""
+    archive, *_ = crawl
+    assert not (archive.parent / "state" / "scrapy").exists()
 
 
 def test_warc_files_pass_warcio_check(crawl) -> None:
