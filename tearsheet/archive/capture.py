@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+# The control characters XML forbids (tab, newline and carriage return aside).
+FORBIDDEN_BYTES = bytes(range(32)).translate(None, b"\t\n\r")
+FORBIDDEN_UTF8 = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")  # U+FFFE and U+FFFF
 
 
 def sniff_encoding(body: bytes) -> str | None:
@@ -23,6 +26,33 @@ def sniff_encoding(body: bytes) -> str | None:
         pass
     best = charset_normalizer.from_bytes(body[:65536]).best()
     return best.encoding if best is not None else None
+
+
+def parse_html(text: str) -> "HtmlElement | None":
+    """The tree trafilatura's ``load_html`` makes of a page, at a third less of its cost.
+
+    ``load_html`` first deletes the characters XML forbids with a regular
+    expression over the whole page, which costs half as much as parsing it,
+    though few pages hold one. Their absence is checked on the UTF-8 bytes
+    instead, and when the page also has neither of the doctype and
+    ``<html/>`` faults ``load_html`` repairs, those bytes are parsed as it
+    parses them. Any other page goes through ``load_html`` itself.
+    """
+    from lxml.html import fromstring
+    from trafilatura.utils import HTML_PARSER, load_html, repair_faulty_html
+
+    beginning, head = text[:50].lower(), text[:4096]
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: load_html knows what to do
+        return load_html(text)
+    clean = len(data.translate(None, FORBIDDEN_BYTES)) == len(data)
+    clean = clean and not any(mark in data for mark in FORBIDDEN_UTF8)
+    if clean and "html" in beginning and repair_faulty_html(head, beginning) == head:
+        tree = fromstring(data, parser=HTML_PARSER)
+        if tree is not None and len(tree) > 0:
+            return tree
+    return load_html(text)
 
 
 @dataclass(frozen=True)
@@ -95,9 +125,7 @@ class Capture:
         tree; parsing costs as much as a fifth of extracting. Shared, so read
         it only: a reader that changes the tree works on ``copy.deepcopy``.
         """
-        from trafilatura.utils import load_html
-
-        return load_html(self.text)
+        return parse_html(self.text)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to a worker process) without the parsed tree: it is parsed there."""
