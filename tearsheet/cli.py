@@ -439,8 +439,7 @@ def _limits(limits: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_crawl(options: Any) -> dict[str, Any]:
-    from tearsheet.scrapers.distributed import RedisUnavailableError
-    from tearsheet.scrapers.runner import UnknownSpiderError, run_crawl
+    from tearsheet.scrapers.runner import RedisUnavailableError, UnknownSpiderError, run_crawl
 
     try:
         stats = run_crawl(options)

@@ -25,6 +25,7 @@ from twisted.internet.task import LoopingCall
 from tearsheet.scrapers.frontier import Frontier
 from tearsheet.scrapers.middlewares import session_of
 from tearsheet.scrapers.options import CrawlOptions
+from tearsheet.scrapers.runner import RedisUnavailableError
 from tearsheet.scrapers.site import KIND_KEY, PAGE_KEY
 
 REDIS_ERRORS = (redis.RedisError, OSError)
@@ -45,10 +46,6 @@ if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
-
-
-class RedisUnavailableError(RuntimeError):
-    """The job's Redis cannot be reached at start, or was lost mid-crawl."""
 
 
 def job_key(job: str, name: str) -> str:

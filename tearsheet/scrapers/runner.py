@@ -14,6 +14,13 @@ class UnknownSpiderError(ValueError):
     pass
 
 
+class RedisUnavailableError(RuntimeError):
+    """The job's Redis cannot be reached at start, or was lost mid-crawl.
+
+    Defined here, not with the Redis code, so a local crawl imports no Redis client.
+    """
+
+
 def spider_classes() -> dict[str, type]:
     """Every spider the plugins register, by name."""
     found: dict[str, type] = {}
@@ -59,8 +66,6 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
     process.start()
     lost = getattr(crawler, "tearsheet_redis_lost", None)
     if lost:
-        from tearsheet.scrapers.distributed import RedisUnavailableError
-
         raise RedisUnavailableError(lost)
     session = getattr(crawler, "tearsheet_session", None)
     return session.stats if session is not None else {}
