@@ -53,7 +53,6 @@ def main() -> None:
             "AUTOTHROTTLE_ENABLED": False,
             "ROBOTSTXT_OBEY": True,
             "TELNETCONSOLE_ENABLED": False,  # as in a tearsheet crawl: no console into it
-            "REMOTE_CONTROL_ENABLED": False,
             "EXTENSIONS": {"scrapy.extensions.remote_control.RemoteControl": None},
             "LOG_LEVEL": "WARNING",
             "USER_AGENT": "tearsheet-bench-bare-scrapy",

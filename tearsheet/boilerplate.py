@@ -177,7 +177,7 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     def flush() -> None:
         joined = " ".join(line)
         line.clear()
-        if joined.isspace() or not joined:
+        if not joined or joined.isspace():
             return
         text = normalise(joined)
         if text.count(" ") + 1 >= MIN_WORDS and len(text) <= MAX_CHARS:

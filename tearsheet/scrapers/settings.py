@@ -56,10 +56,9 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "DOWNLOAD_TIMEOUT": options.download_timeout,
         "DOWNLOAD_MAXSIZE": options.max_download_size,
         "DOWNLOAD_WARNSIZE": options.max_download_size // 2,
-        # No console into the crawl: Scrapy's telnet console and its remote-control
-        # server (which runs Python code sent to it) are off, as a crawler should be.
+        # No console into the crawl: Scrapy's telnet console is off, and its
+        # remote-control server (which runs Python code sent to it) not loaded.
         "TELNETCONSOLE_ENABLED": False,
-        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": options.log_level,
         "LOG_INSTALL_ROOT_HANDLER": False,  # tearsheet's own handler is in place
         "EXTENSIONS": {"tearsheet.scrapers.progress.Progress": 500, REMOTE_CONTROL: None},
