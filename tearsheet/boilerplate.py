@@ -44,6 +44,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from tearsheet.archive import Capture
+from tearsheet.archive.capture import parse_html
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +163,7 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     mean template, or too long to be one.
     """
     if isinstance(page, str):
-        from trafilatura.utils import load_html
-
-        page = load_html(page)
+        page = parse_html(page)
     if page is None:
         return set()
     root = page.find("body")
