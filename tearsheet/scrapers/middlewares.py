@@ -59,14 +59,7 @@ class WarcCaptureMiddleware:
     async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
-        wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
-        if wire is not None and wire.response:
-            exchange = (
-                HttpRequest.from_wire(bytes(wire.request)),
-                HttpResponse.from_wire(bytes(wire.response)),
-            )
-        else:  # another download handler: archive Scrapy's view of the exchange
-            exchange = http_request(request), http_response(response)
+        exchange = exchange_of(request, response)
         redirect = 300 <= response.status < 400 and "Location" in response.headers
         page = request.meta.get("tearsheet_page")
         await maybe_deferred_to_future(
@@ -125,6 +118,21 @@ class WarcCaptureMiddleware:
             frontier.done(page)
         elif frontier.known(target):
             frontier.done(page)
+
+
+def exchange_of(request: Request, response: Response) -> tuple[HttpRequest, HttpResponse]:
+    """The exchange to archive: as recorded on the wire, else as Scrapy saw it.
+
+    Takes the recording out of ``request.meta``, so its bytes are freed as
+    soon as they are parsed, not kept while the records are written.
+    """
+    wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
+    if wire is not None and wire.response:
+        return HttpRequest.from_wire(bytes(wire.request)), HttpResponse.from_wire(
+            bytes(wire.response)
+        )
+    # another download handler: archive Scrapy's view of the exchange
+    return http_request(request), http_response(response)
 
 
 def _header_pairs(headers: Headers) -> list[tuple[str, str]]:

@@ -44,13 +44,21 @@ class _Recordings:
         return recording
 
     def take(self, key: RecordingKey) -> WireRecording | None:
+        """The finished exchange's bytes, moved out of the recording its connection holds.
+
+        A kept-alive connection refers to its last recording until its next
+        request, and the pool keeps idle connections to every site: with the
+        bytes left there, a crawl of many sites held a page per connection.
+        """
         queue = self._pending.get(key)
         if not queue:
             return None
         recording = queue.popleft()
         if not queue:
             del self._pending[key]
-        return recording
+        taken = WireRecording(recording.request, recording.response)
+        recording.request, recording.response = bytearray(), bytearray()
+        return taken
 
 
 class _RecordingTransport:
