@@ -38,7 +38,7 @@ SEED = 1  # fixed: the same corpus gives the same signatures and the same rows
 WINDOW = 4  # words apart that still make a pair
 THRESHOLD = 0.05  # retellings measured 0.08–0.19, same-topic stories at most 0.03
 MIN_FEATURES = 20  # a stub of a few words would match anything on its topic
-KEPT_FEATURE_BYTES = 16 * 2**20  # word pairs an index keeps: a big story's members'
+KEPT_FEATURE_BYTES = 8 * 2**20  # word pairs an index keeps: a hundred-outlet story's, 4 times
 
 STOP_WORDS = frozenset(
     {"a", "an", "the", "of", "to", "in", "on", "at", "for", "from", "by", "with", "and", "or"}
@@ -74,9 +74,13 @@ def _stem(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _word_id(word: str) -> int | None:
-    """A word's id, the CRC-32 of its stem, or None for a stop word (kept: words recur)."""
+    """A word's id, the CRC-32 of its stem, or None for a stop word.
+
+    Cached for the common words; a larger cache held a worker's 13 MB of
+    rare words for a hit rate of 0.68 against 0.64, at the same speed.
+    """
     lower = word.lower()
     return None if lower in STOP_WORDS else zlib.crc32(_stem(lower.replace("’", "'")).encode())
 
