@@ -362,6 +362,7 @@ def stale_articles(db: sqlite_utils.Database) -> list[tuple[str, int]]:
     learned later; cleaning these again makes the crawl's corpus what
     ``tearsheet extract`` rebuilds. Learning only grows, so no other
     article can differ. Returns (WARC file, offset) of their captures.
+    Reads the articles one at a time: a corpus's text need not fit in memory.
     """
     learned: dict[str, set[str]] = {}
     stale = []
@@ -369,7 +370,7 @@ def stale_articles(db: sqlite_utils.Database) -> list[tuple[str, int]]:
         "select articles.url, articles.text, captures.warc_file, captures.warc_offset"
         " from articles join captures on articles.capture = captures.warc_record_id"
     )
-    for url, text, warc_file, warc_offset in rows.fetchall():
+    for url, text, warc_file, warc_offset in rows:
         site = site_of(url)
         if site not in learned:
             learned[site] = {block for _, block in learned_blocks(db, site)}
