@@ -258,13 +258,17 @@ class Processor:
 
         Extraction and cleaning only read the corpus, so they run before the
         write transaction: another process writing the same corpus waits for
-        the writes alone, never for this one's CPU work.
+        the writes alone, never for this one's CPU work. Each page is learned
+        from and extracted in turn, then its parsed tree freed: a batch of
+        large pages holds one tree at a time.
         """
         self._deferred = []
         try:
-            for capture in captures:
+            results = []
+            for capture in captures:  # one page's tree alive at a time
                 retry_when_busy(lambda capture=capture: self.learn(capture))
-            results = [self._extract(capture) for capture in captures]
+                results.append(self._extract(capture))
+                capture.forget_page()
         finally:
             deferred, self._deferred = self._deferred, None
 

@@ -128,6 +128,41 @@ def test_an_extractor_that_raises_is_recorded_and_the_next_one_used(tmp_path, wr
     assert "site layout changed" in error["traceback"]
 
 
+class TitleReader:
+    """An exporter that reads the parsed page."""
+
+    def __init__(self) -> None:
+        self.titles: list[str | None] = []
+
+    @hookimpl
+    def export_article(self, article, capture, corpus) -> None:
+        self.titles.append(capture.page.findtext(".//title"))
+
+
+class TreeCountingProcessor(Processor):
+    """Counts, at each extraction, the other pages of the batch still holding a parsed tree."""
+
+    batch: list
+    others_parsed: list[int]
+
+    def _extract(self, capture):
+        parsed = [other for other in self.batch if other is not capture and "page" in vars(other)]
+        self.others_parsed.append(len(parsed))
+        return super()._extract(capture)
+
+
+def test_a_batch_frees_each_parsed_page_and_exporters_still_read_it(tmp_path, writer) -> None:
+    reader = TitleReader()
+    manager = new_plugin_manager()
+    manager.register(reader, name="title_reader")
+    processor = TreeCountingProcessor(Corpus(tmp_path / "corpus.db"), manager)
+    processor.batch = [capture_of(writer, f"/flood-{n}", ARTICLE) for n in range(3)]
+    processor.others_parsed = []
+    assert processor.process_batch(processor.batch) == ["article"] * 3
+    assert processor.others_parsed == [0, 0, 0]  # one page's tree in memory at a time
+    assert reader.titles == ["Flood barrier opens"] * 3  # parsed again for the exporter
+
+
 def test_extract_rebuilds_the_same_rows_and_reruns_add_nothing(tmp_path, writer) -> None:
     live = Processor(Corpus(tmp_path / "live.db"))
     for n in range(3):

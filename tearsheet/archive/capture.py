@@ -127,6 +127,14 @@ class Capture:
         """
         return parse_html(self.text)
 
+    def forget_page(self) -> None:
+        """Free the parsed tree (several times the page's size); it is parsed again if asked for.
+
+        A worker processes a batch of pages before writing their rows: without
+        this, every page of the batch kept its tree until the batch was written.
+        """
+        self.__dict__.pop("page", None)
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to a worker process) without the parsed tree: it is parsed there."""
         return {key: value for key, value in self.__dict__.items() if key != "page"}
