@@ -265,7 +265,7 @@ class Processor:
         self._deferred = []
         try:
             results = []
-            for capture in captures:  # one page's tree alive at a time
+            for capture in captures:
                 retry_when_busy(lambda capture=capture: self.learn(capture))
                 results.append(self._extract(capture))
                 capture.forget_page()
