@@ -33,8 +33,10 @@ BATCHES_PER_WORKER = 2  # full batches pending per worker before the crawl is as
 PART_FILLED_SECONDS = 1.0  # longest a capture waits for its batch to fill
 PARENT_CHECK_SECONDS = 1.0
 
-# Imported once by the fork server, so each worker starts with them loaded.
+# Imported once by the fork server, so each worker starts with them loaded
+# (trafilatura too: the extractor imports it on its first page).
 PRELOAD = [
+    "trafilatura",
     "tearsheet.pool",
     "tearsheet.plugins.default.trafilatura_extractor",
     "tearsheet.plugins.default.stories",
