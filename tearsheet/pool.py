@@ -75,6 +75,15 @@ def _end_with(crawl_pid: int) -> None:
             os._exit(0)
 
 
+def _start_workers(executor: ProcessPoolExecutor, workers: int) -> None:
+    """Have the executor start its workers (each start waits until the fork server has imported)."""
+    try:
+        for _ in range(workers):
+            executor.submit(default_workers)
+    except RuntimeError:
+        pass  # shut down before its workers started: nothing to start
+
+
 def _process_batch(captures: list[Capture]) -> Counter[str]:
     """Process a batch in a worker; return the outcome counts it added."""
     if _processor is None:
@@ -135,8 +144,8 @@ class ProcessingPool:
         executor = ProcessPoolExecutor(
             self.workers, context, initializer=_start_worker, initargs=self.arguments
         )
-        for _ in range(self.workers):  # start them now, while Scrapy starts
-            executor.submit(default_workers)
+        # Started now, while Scrapy starts: a thread waits for the fork server's imports.
+        threading.Thread(target=_start_workers, args=(executor, self.workers), daemon=True).start()
         return executor
 
     @property
