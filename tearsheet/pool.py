@@ -9,6 +9,7 @@ or Twisted.
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
 import threading
@@ -45,6 +46,12 @@ PRELOAD = [
 
 _processor: Processor | None = None
 _trim_memory = MemoryTrimmer()
+
+
+def start_fork_server() -> None:
+    """Start the fork server now, so that its imports overlap the crawl's own start-up."""
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
 
 
 def default_workers() -> int:
@@ -139,8 +146,7 @@ class ProcessingPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("forkserver")
-        # The server imports the processing path once; each worker forks from it.
-        context.set_forkserver_preload(PRELOAD)
+        start_fork_server()  # it imports the processing path once; each worker forks from it
         executor = ProcessPoolExecutor(
             self.workers, context, initializer=_start_worker, initargs=self.arguments
         )

@@ -48,6 +48,10 @@ def run_crawl(options: CrawlOptions) -> dict[str, Any]:
     one crawl per process. With ``options.redis``, raises RedisUnavailableError
     when Redis cannot be reached, or was lost and the worker stopped.
     """
+    if options.extract and options.workers != 0:
+        from tearsheet.pool import start_fork_server
+
+        start_fork_server()  # the workers' imports, while Scrapy's are done here
     from scrapy.crawler import CrawlerProcess
 
     spiders = spider_classes()
