@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 8  # captures per task: one transaction in the worker
 BATCHES_PER_WORKER = 2  # full batches pending per worker before the crawl is asked to wait
+# Pages range from kilobytes to megabytes: bounds in bytes too, so a run of
+# large pages neither fills the crawl process nor makes a worker's batch large.
+BATCH_BYTES = 2 * 1024 * 1024  # a batch is sent once its bodies reach this many bytes
+PENDING_BYTES_PER_WORKER = 4 * 1024 * 1024  # bodies pending per worker before the crawl waits
 PART_FILLED_SECONDS = 1.0  # longest a capture waits for its batch to fill
 PARENT_CHECK_SECONDS = 1.0
 
@@ -103,12 +107,17 @@ def _process_batch(captures: list[Capture]) -> Counter[str]:
     return +after
 
 
+def _body_bytes(captures: list[Capture]) -> int:
+    return sum(len(capture.body) for capture in captures)
+
+
 @dataclass
 class Batch:
     """A task sent to the workers and where its captures are in the WARC files."""
 
     future: Future[Counter[str]]
     records: list[tuple[str, int]]
+    size: int  # bytes of its captures' bodies
 
 
 @dataclass
@@ -123,7 +132,9 @@ class ProcessingPool:
     """Worker processes sized to the cores, with a bounded number of queued batches.
 
     ``full`` tells the caller to stop handing in captures until ``finished``
-    has collected some; so memory stays bounded whatever the fetch rate.
+    has collected some; so memory stays bounded whatever the fetch rate. The
+    bound is in captures and in bytes of their bodies, whichever comes first:
+    each pending body is held here and, until a worker takes it, pickled too.
     """
 
     def __init__(
@@ -133,11 +144,15 @@ class ProcessingPool:
         choice: PluginChoice,
         workers: int,
         batch_size: int = BATCH_SIZE,
+        batch_bytes: int = BATCH_BYTES,
+        max_pending_bytes: int | None = None,
     ) -> None:
         self.arguments = (Path(corpus_path), limits, choice, os.getpid())
         self.workers = workers
         self.batch_size = batch_size
+        self.batch_bytes = batch_bytes
         self.max_pending = workers * BATCHES_PER_WORKER * batch_size
+        self.max_pending_bytes = max_pending_bytes or workers * PENDING_BYTES_PER_WORKER
         self.counts: Counter[str] = Counter()
         self.waiting: list[Capture] = []
         self.waiting_since = 0.0
@@ -160,14 +175,19 @@ class ProcessingPool:
         return len(self.waiting) + sum(len(batch.records) for batch in self.running)
 
     @property
+    def pending_bytes(self) -> int:
+        """Bytes of the bodies of the captures handed in and not yet processed."""
+        return _body_bytes(self.waiting) + sum(batch.size for batch in self.running)
+
+    @property
     def full(self) -> bool:
-        return self.pending >= self.max_pending
+        return self.pending >= self.max_pending or self.pending_bytes >= self.max_pending_bytes
 
     def submit(self, capture: Capture) -> None:
         if not self.waiting:
             self.waiting_since = time.monotonic()
         self.waiting.append(capture)
-        if len(self.waiting) >= self.batch_size:
+        if len(self.waiting) >= self.batch_size or _body_bytes(self.waiting) >= self.batch_bytes:
             self.flush()
 
     def send_part_filled(self) -> None:
@@ -192,7 +212,7 @@ class ProcessingPool:
         except BrokenProcessPool:
             future = Future()
             future.set_exception(BrokenProcessPool("the worker pool had broken"))
-        self.running.append(Batch(future, records))
+        self.running.append(Batch(future, records, _body_bytes(captures)))
 
     def finished(self) -> Finished:
         """Collect the batches that ended, without waiting."""
