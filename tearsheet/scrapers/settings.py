@@ -18,6 +18,7 @@ PRIVATE_GUARD = "tearsheet.scrapers.addresses.PrivateAddressMiddleware"
 PUBLIC_RESOLVER = "tearsheet.scrapers.addresses.PublicOnlyResolver"
 BACKPRESSURE = "tearsheet.scrapers.backpressure.PoolBackpressureMiddleware"
 REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+CONCURRENT_OUTPUT = 8  # handlers of a response's requests at once (Scrapy's CONCURRENT_ITEMS)
 
 
 def user_agent(options: CrawlOptions) -> str:
@@ -40,6 +41,9 @@ def build_settings(options: CrawlOptions) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": options.obey_robots,
         "DEPTH_LIMIT": options.depth_limit,
         "CONCURRENT_REQUESTS_PER_DOMAIN": options.concurrency_per_site,
+        # The spiders yield requests, never items, and a request is queued at once:
+        # Scrapy's default of 100 handlers is 100 asyncio tasks a page, for nothing.
+        "CONCURRENT_ITEMS": CONCURRENT_OUTPUT,
         "DOWNLOAD_DELAY": options.delay,
         "AUTOTHROTTLE_ENABLED": options.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(options.delay, 1.0),
