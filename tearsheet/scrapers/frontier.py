@@ -134,6 +134,8 @@ class Frontier:
         self.db.execute("insert or ignore into unprocessed values (?, ?)", [warc_file, warc_offset])
 
     def processed(self, records: list[tuple[str, int]]) -> None:
+        if not records:  # most ticks of the crawl: no transaction for nothing
+            return
         self.db.execute("begin")
         self.db.executemany(
             "delete from unprocessed where warc_file = ? and warc_offset = ?", records
