@@ -6,6 +6,7 @@ import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
@@ -93,6 +94,24 @@ def decode_content(entity: bytes, encoding: str | None) -> bytes:
         return entity
 
 
+@contextmanager
+def archive_iterator(stream: BinaryIO) -> Iterator[ArchiveIterator]:
+    """warcio's ArchiveIterator over ``stream``, closed on leaving.
+
+    An ArchiveIterator refers to itself through its generator, so one that is
+    merely dropped stays in a reference cycle with its stream and the bytes
+    it read until a slow pass of the garbage collector: a crawl that reads
+    each record back as it writes it held up to 38 MiB of records so.
+    Ending the generator breaks the cycle and lets them go at once.
+    """
+    iterator = ArchiveIterator(stream)
+    try:
+        yield iterator
+    finally:
+        iterator.close()
+        iterator.the_iter.close()
+
+
 class PayloadIndex:
     """Where each payload digest was first archived, to resolve revisit records.
 
@@ -113,8 +132,9 @@ class PayloadIndex:
         path, offset = self._where[digest]
         with path.open("rb") as stream:
             stream.seek(offset)
-            record = next(iter(ArchiveIterator(stream)))
-            raw = record.raw_stream.read()
+            with archive_iterator(stream) as iterator:
+                record = next(iter(iterator))
+                raw = record.raw_stream.read()
         if (record.http_headers.get_header("Transfer-Encoding") or "").lower() == "chunked":
             return ChunkedDataReader(io.BytesIO(raw)).read()
         return raw

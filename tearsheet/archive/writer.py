@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
@@ -23,7 +22,7 @@ from warcio.warcwriter import WARCWriter
 
 from tearsheet.archive.capture import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse, parse_head
-from tearsheet.archive.reader import capture_from_record
+from tearsheet.archive.reader import archive_iterator, capture_from_record
 from tearsheet.archive.verify import cut_truncated_tail
 
 log = logging.getLogger(__name__)
@@ -185,9 +184,10 @@ class WarcFileWriter:
         response_raw = _record_bytes(response_record)
         response_bytes = _gzip_member(response_raw)
         # read back from the record's bytes before compression: what the file holds, unzipped
-        record = next(iter(ArchiveIterator(io.BytesIO(response_raw))))
-        entity = entity_body(response) if exchange.revisit_of is not None else None
-        capture = capture_from_record(record, "", 0, len(response_bytes), entity)
+        with archive_iterator(io.BytesIO(response_raw)) as iterator:
+            record = next(iter(iterator))
+            entity = entity_body(response) if exchange.revisit_of is not None else None
+            capture = capture_from_record(record, "", 0, len(response_bytes), entity)
         request_bytes = _gzip_member(_record_bytes(request_record))
         return Prepared(exchange, warcinfo_id, response_bytes, request_bytes, capture)
 

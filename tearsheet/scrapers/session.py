@@ -14,13 +14,12 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
-from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet import __version__
 from tearsheet.archive import Capture
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.files import WARC_DIR
-from tearsheet.archive.reader import PayloadIndex, capture_from_record
+from tearsheet.archive.reader import PayloadIndex, archive_iterator, capture_from_record
 from tearsheet.archive.writer import (
     Exchange,
     Original,
@@ -277,14 +276,15 @@ class CrawlSession:
         """
         with (self.archive_dir / WARC_DIR / warc_file).open("rb") as stream:
             stream.seek(offset)
-            iterator = ArchiveIterator(stream)
-            record = next(iter(iterator))
-            entity = None
-            if record.rec_type == "revisit":
-                entity = self._original_payload(record.rec_headers.get_header("WARC-Refers-To"))
-            capture = capture_from_record(record, warc_file, offset, 0, entity)
-            iterator.read_to_end(record)
-            return replace(capture, warc_length=iterator.get_record_length())
+            with archive_iterator(stream) as iterator:
+                record = next(iter(iterator))
+                entity = None
+                if record.rec_type == "revisit":
+                    refers_to = record.rec_headers.get_header("WARC-Refers-To")
+                    entity = self._original_payload(refers_to)
+                capture = capture_from_record(record, warc_file, offset, 0, entity)
+                iterator.read_to_end(record)
+                return replace(capture, warc_length=iterator.get_record_length())
 
     def _original_payload(self, record_id: str | None) -> bytes | None:
         row = self.corpus.db.execute(

@@ -1,10 +1,12 @@
 """The WARC layer on its own: files that warcio checks, offsets that point at records."""
 
+import gc
 import gzip
 import hashlib
 import io
 import subprocess
 import sys
+import tracemalloc
 from base64 import b32encode
 from itertools import pairwise
 from pathlib import Path
@@ -120,3 +122,22 @@ def test_a_file_that_is_not_a_warc_is_named_in_the_error(tmp_path: Path) -> None
     path.write_text("shopping list\n")
     with pytest.raises(NotAWarcError, match="notes.txt"):
         list(read_captures(path))
+
+
+def test_writing_large_pages_holds_none_of_them_once_written(tmp_path: Path) -> None:
+    """The record read back for each capture is freed at once, not by a later GC pass."""
+    page = b"<html><body>" + b"<p>The council met and voted.</p>" * 30_000 + b"</body></html>"
+    response = HttpResponse(200, "OK", [("Content-Type", "text/html")], page)
+    with WarcFileWriter(tmp_path, {"software": "tests"}) as writer:
+        writer.write_exchange("http://news.test/0", HttpRequest("GET", "/0"), response)
+        gc.disable()
+        tracemalloc.start()
+        try:
+            for n in range(1, 11):  # ten pages of 1 MB
+                request = HttpRequest("GET", f"/{n}")
+                writer.write_exchange(f"http://news.test/{n}", request, response)
+            held, _ = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+            gc.enable()
+    assert held < len(page)  # not even one page left behind, with the collector off
