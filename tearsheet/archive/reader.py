@@ -95,8 +95,8 @@ def decode_content(entity: bytes, encoding: str | None) -> bytes:
 
 
 @contextmanager
-def archive_iterator(stream: BinaryIO) -> Iterator[ArchiveIterator]:
-    """warcio's ArchiveIterator over ``stream``, closed on leaving.
+def archive_iterator(stream: BinaryIO, arc2warc: bool = False) -> Iterator[ArchiveIterator]:
+    """warcio's ArchiveIterator over ``stream``, closed on leaving (``_end_iterator``).
 
     An ArchiveIterator refers to itself through its generator, so one that is
     merely dropped stays in a reference cycle with its stream and the bytes
@@ -104,12 +104,17 @@ def archive_iterator(stream: BinaryIO) -> Iterator[ArchiveIterator]:
     each record back as it writes it held up to 38 MiB of records so.
     Ending the generator breaks the cycle and lets them go at once.
     """
-    iterator = ArchiveIterator(stream)
+    iterator = ArchiveIterator(stream, arc2warc=arc2warc)
     try:
         yield iterator
     finally:
-        iterator.close()
-        iterator.the_iter.close()
+        _end_iterator(iterator)
+
+
+def _end_iterator(iterator: ArchiveIterator) -> None:
+    """Close an ArchiveIterator and end its generator, which breaks its reference cycle."""
+    iterator.close()
+    iterator.the_iter.close()
 
 
 class PayloadIndex:
@@ -218,6 +223,8 @@ def iter_captures(
             f" ({type(exc).__name__}: {exc}); the records before it were read"
         )
         _report(problems, ReadProblem(warc_file, next_offset, message))
+    finally:
+        _end_iterator(iterator)
 
 
 def opens_an_archive(head: bytes) -> bool:
@@ -305,14 +312,13 @@ def capture_places(path: Path) -> list[tuple[int, str | None]]:
             if not _first_bytes(stream.read(4096)).startswith(b"WARC/"):
                 return []
             stream.seek(0)
-            iterator = ArchiveIterator(stream, arc2warc=True)
-            for record in iterator:
-                if _is_http_capture(record):
-                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
-                    places.append(
-                        (iterator.offset, digest if record.rec_type == "response" else None)
-                    )
-                iterator.read_to_end(record)
+            with archive_iterator(stream, arc2warc=True) as iterator:
+                for record in iterator:
+                    if _is_http_capture(record):
+                        digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                        kind = record.rec_type
+                        places.append((iterator.offset, digest if kind == "response" else None))
+                    iterator.read_to_end(record)
     except Exception:  # warcio raises almost anything on garbage bytes
         pass
     return places
