@@ -128,9 +128,8 @@ def exchange_of(request: Request, response: Response) -> tuple[HttpRequest, Http
     """
     wire: WireRecording | None = request.meta.pop(WIRE_META_KEY, None)
     if wire is not None and wire.response:
-        return HttpRequest.from_wire(bytes(wire.request)), HttpResponse.from_wire(
-            bytes(wire.response)
-        )
+        sent, received = bytes(wire.request), bytes(wire.response)
+        return HttpRequest.from_wire(sent), HttpResponse.from_wire(received)
     # another download handler: archive Scrapy's view of the exchange
     return http_request(request), http_response(response)
 
