@@ -210,12 +210,21 @@ class _Graph:
         self.urls: list[str] = []
 
     def add(self, url: str, values: np.ndarray) -> None:
+        """Index an article's signature; one indexed already with the same keys keeps its row.
+
+        A process reads back the signatures it stored itself along with the
+        others' (``StoryIndex.refresh``): a new row for each would double the matrix.
+        """
+        keys = _band_keys(values)
+        known = self.rows.get(url)
+        if known is not None and np.array_equal(self.keys[known], keys):
+            return
         self.remove(url)
         row = len(self.urls)
         if row == len(self.keys):  # grow by doubling: appends stay cheap
             self.keys = _grown(self.keys, max(64, 2 * row))
             self.alive = _grown(self.alive, max(64, 2 * row))
-        self.keys[row] = _band_keys(values)
+        self.keys[row] = keys
         self.alive[row] = True
         self.urls.append(url)
         self.rows[url] = row

@@ -115,3 +115,18 @@ def test_an_article_that_links_two_stories_merges_them(tmp_path) -> None:
     placed = groups(corpus.db)
     compute_stories(corpus.db)
     assert groups(corpus.db) == placed
+
+
+def test_an_index_holds_one_row_per_article_however_often_it_reads_back(tmp_path) -> None:
+    """A crawl's worker reads back its own signatures with the others': memory stays per article."""
+    pieces = [*demo_pieces(), *same_topic_pieces()]
+    corpus = open_corpus(tmp_path / "corpus.db")
+    stories_plugin.prepare_corpus(corpus.db)
+    index = StoryIndex(corpus.db)
+    for piece in pieces:
+        store(corpus, piece)
+        index.assign(piece.url)
+    index.refresh()
+    indexed = corpus.db["story_signatures"].count
+    assert indexed == len(pieces)
+    assert len(index.graph.urls) == indexed  # each row written once, none left dead
