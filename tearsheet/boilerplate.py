@@ -157,10 +157,11 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
 
     A line is the text between block elements and line breaks. Cheap on
     purpose (one lxml walk, no extraction): learning reads every page, so
-    silent subtrees (scripts, styles, comments) are skipped whole and a
-    look is described once per page. Lines shorter than ``MIN_WORDS`` words
-    or longer than ``MAX_CHARS`` characters are left out: too common to
-    mean template, or too long to be one.
+    silent subtrees (scripts, styles, comments) are skipped whole, white
+    space between elements is never joined, and a look is described once
+    per page. Lines shorter than ``MIN_WORDS`` words or longer than
+    ``MAX_CHARS`` characters are left out: too common to mean template, or
+    too long to be one.
     """
     if isinstance(page, str):
         page = parse_html(page)
@@ -174,11 +175,8 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     looks: dict[tuple[str, str | None, str | None], str] = {}
 
     def flush() -> None:
-        joined = " ".join(line)
+        text = normalise(" ".join(line))
         line.clear()
-        if not joined or joined.isspace():
-            return
-        text = normalise(joined)
         if text.count(" ") + 1 >= MIN_WORDS and len(text) <= MAX_CHARS:
             blocks.add((paths[-1], text))
 
@@ -197,15 +195,15 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
                 paths.append(f"{paths[-1]} {look}".lstrip())
             if tag in SILENT_TAGS or not tag:
                 walker.skip_subtree()  # its text is never read; its tail is
-            elif element.text:
-                line.append(element.text)
+            elif (text := element.text) and not text.isspace():
+                line.append(text)
         else:
             if breaks:
                 if line:
                     flush()
                 paths.pop()
-            if element.tail and element is not root:
-                line.append(element.tail)
+            if (tail := element.tail) and not tail.isspace() and element is not root:
+                line.append(tail)
     flush()
     return blocks
 
