@@ -59,7 +59,8 @@ class PageText:
                 if not stack:
                     continue
                 text, owner = element.tail, stack[-1]
-            if text and (squeezed := "".join(text.split())):
+            if text and not text.isspace():  # most are: the white space between tags
+                squeezed = "".join(text.split())
                 pieces.append(squeezed)
                 starts.append(position)
                 owners.append(owner)
