@@ -267,7 +267,7 @@ def blocks_to_learn(db: sqlite_utils.Database, capture: Capture) -> set[Template
 
 def learnable(capture: Capture) -> bool:
     """Whether a capture is a page to learn from: a 2xx HTML response with a body."""
-    return 200 <= capture.status < 300 and capture.is_html and bool(capture.body.strip())
+    return 200 <= capture.status < 300 and capture.is_html and not capture.blank
 
 
 def merge_learned(db: sqlite_utils.Database, shard: str) -> None:

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_MAX_EXTRACT_BYTES = 10 * 1024 * 1024
 DEFAULT_PLUGIN_TIMEOUT = 30.0  # seconds one plugin call may take on one page
 BINARY_SNIFF_BYTES = 4096
+CONTROL_BYTES = bytes(range(32)).translate(None, b"\t\n\r\f")  # rare in any text
 BUSY_ATTEMPTS = 8  # tries of a corpus write that found the database locked
 WORD = re.compile(r"\w{2,}")  # an "article" of only punctuation is no article
 
@@ -66,7 +67,7 @@ class Limits:
 def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
     """Why a body cannot be extracted, as (kind, message), or None if it can."""
     body = capture.body
-    if not body.strip():
+    if capture.blank:
         return "empty_body", "the response body is empty"
     if len(body) > limits.max_extract_bytes:
         size = (
@@ -77,7 +78,7 @@ def unusable_body(capture: Capture, limits: Limits) -> tuple[str, str] | None:
             f"body of {size} bytes is over the {limits.max_extract_bytes:,}-byte limit",
         )
     head = body[:BINARY_SNIFF_BYTES]
-    controls = sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f")
+    controls = len(head) - len(head.translate(None, CONTROL_BYTES))
     if (
         b"\x00" in head
         and not head.startswith((b"\xff\xfe", b"\xfe\xff"))

@@ -130,6 +130,11 @@ class Capture:
     def is_html(self) -> bool:
         return self.content_type in HTML_TYPES
 
+    @property
+    def blank(self) -> bool:
+        """Whether the body is empty or white space only (``strip`` would copy it)."""
+        return not self.body or self.body.isspace()
+
     @cached_property
     def encoding_and_text(self) -> tuple[str, str]:
         """The body decoded as a browser would: BOM, header, meta, then sniffing."""
