@@ -8,7 +8,7 @@ has.
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from tearsheet.archive import Capture
 from tearsheet.archive.writer import Original
 
 CORPUS_NAME = "corpus.db"
+BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for another process's to end
 
 
 def _now() -> str:
@@ -32,7 +33,9 @@ class Corpus:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
+        connection = sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+        )
         self.db = sqlite_utils.Database(connection)
         self.db.execute("PRAGMA journal_mode=WAL")
         # In WAL mode NORMAL loses no committed row when a process dies, only
@@ -40,6 +43,7 @@ class Corpus:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._in_transaction = False
+        self._later: list[Callable[[], None]] = []  # writes waiting for the next transaction
         create_core_tables(self.db)
 
     @contextmanager
@@ -58,11 +62,46 @@ class Corpus:
             return
         self.db.commit()
         self.db.conn.execute("BEGIN IMMEDIATE")
-        self._in_transaction = True
+        with self._begun():
+            yield
+
+    def write_soon(self, write: Callable[[], None]) -> None:
+        """Run ``write`` in a transaction now if no other process is writing, else in the next one.
+
+        For writes that may come a little late, like what a crawl's worker
+        learned from a page: waiting for the other worker's batch to be
+        written took up to a twentieth of its time. Kept writes go in first
+        when this corpus's next transaction begins, and stay kept until it commits.
+        """
+        if self._in_transaction:
+            write()
+            return
+        self.db.commit()
+        self.db.execute("PRAGMA busy_timeout = 0")
         try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            self._later.append(write)
+            return
+        finally:
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        with self._begun():
+            write()
+
+    @contextmanager
+    def _begun(self) -> Iterator[None]:
+        """The body of a transaction whose ``BEGIN IMMEDIATE`` succeeded, kept writes first."""
+        self._in_transaction = True
+        later, self._later = self._later, []
+        try:
+            for write in later:
+                write()
             yield
         except BaseException:
             self.db.rollback()
+            self._later = later + self._later
             raise
         else:
             self.db.commit()
@@ -180,6 +219,10 @@ class Corpus:
             )
 
     def close(self) -> None:
+        """Write what ``write_soon`` kept, then close."""
+        if self._later:
+            with self.transaction():
+                pass
         self.db.conn.close()
 
 

@@ -35,8 +35,10 @@ def prepare_corpus(db: sqlite_utils.Database) -> None:
 def learn_capture(capture: Capture, corpus: Any) -> None:
     blocks = blocks_to_learn(corpus.db, capture)  # the parsing, before the write lock
     if blocks is not None:
-        with corpus.transaction():
-            learn_page(corpus.db, site_of(capture.url), capture.url, blocks)
+        # Never waiting for another worker: an article cleaned before a block
+        # was learned is cleaned again when the crawl ends (stale_articles).
+        url = capture.url
+        corpus.write_soon(lambda: learn_page(corpus.db, site_of(url), url, blocks))
 
 
 @hookimpl

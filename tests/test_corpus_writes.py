@@ -1,0 +1,70 @@
+"""Corpus writes that may come late never wait for another process's transaction."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tearsheet.corpus import Corpus
+
+
+def note(corpus: Corpus, text: str) -> None:
+    corpus.db.execute("insert into notes (text) values (?)", [text])
+
+
+def notes(path: Path) -> list[str]:
+    with sqlite3.connect(path) as reader:
+        return [row[0] for row in reader.execute("select text from notes order by rowid")]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path):
+    corpus = Corpus(tmp_path / "corpus.db")
+    corpus.db.execute("create table notes (text text)")
+    corpus.db.commit()
+    yield corpus
+    corpus.close()
+
+
+def test_a_write_soon_is_committed_at_once_when_nobody_writes(corpus) -> None:
+    corpus.write_soon(lambda: note(corpus, "learned"))
+    assert notes(corpus.path) == ["learned"]
+
+
+def test_a_write_soon_waits_for_no_other_writer_and_goes_in_with_the_next_transaction(
+    corpus,
+) -> None:
+    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
+    other.execute("begin immediate")  # another worker writing its batch
+    corpus.write_soon(lambda: note(corpus, "learned"))  # waiting, it would block here
+    other.execute("commit")
+    other.close()
+    assert notes(corpus.path) == []
+    with corpus.transaction():
+        note(corpus, "batch")
+    assert notes(corpus.path) == ["learned", "batch"]
+
+
+def test_kept_writes_outlive_a_transaction_that_rolled_back(corpus) -> None:
+    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
+    other.execute("begin immediate")
+    corpus.write_soon(lambda: note(corpus, "learned"))
+    other.execute("commit")
+    other.close()
+    with pytest.raises(RuntimeError), corpus.transaction():
+        note(corpus, "lost")
+        raise RuntimeError("the batch failed")
+    assert notes(corpus.path) == []
+    with corpus.transaction():
+        pass
+    assert notes(corpus.path) == ["learned"]
+
+
+def test_closing_writes_what_was_kept(corpus) -> None:
+    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
+    other.execute("begin immediate")
+    corpus.write_soon(lambda: note(corpus, "learned"))
+    other.execute("commit")
+    other.close()
+    corpus.close()
+    assert notes(corpus.path) == ["learned"]
