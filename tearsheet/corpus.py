@@ -7,17 +7,21 @@ has.
 
 import hashlib
 import json
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from traceback import format_exc
 from typing import Any
 
 import sqlite_utils
 
 from tearsheet.archive import Capture
 from tearsheet.archive.writer import Original
+
+log = logging.getLogger(__name__)
 
 CORPUS_NAME = "corpus.db"
 BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for another process's to end
@@ -43,7 +47,7 @@ class Corpus:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self._in_transaction = False
-        self._later: list[Callable[[], None]] = []  # writes waiting for the next transaction
+        self._later: list[tuple[Callable[[], None], str]] = []  # for the next transaction
         create_core_tables(self.db)
 
     @contextmanager
@@ -65,13 +69,15 @@ class Corpus:
         with self._begun():
             yield
 
-    def write_soon(self, write: Callable[[], None]) -> None:
+    def write_soon(self, write: Callable[[], None], url: str = "") -> None:
         """Run ``write`` in a transaction now if no other process is writing, else in the next one.
 
         For writes that may come a little late, like what a crawl's worker
         learned from a page: waiting for the other worker's batch to be
         written took up to a twentieth of its time. Kept writes go in first
-        when this corpus's next transaction begins, and stay kept until it commits.
+        when this corpus's next transaction begins, and stay kept until it
+        commits; one that raises then is undone alone and leaves an
+        ``errors`` row (stage ``write``, for ``url``), the transaction goes on.
         """
         if self._in_transaction:
             write()
@@ -83,7 +89,7 @@ class Corpus:
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc):
                 raise
-            self._later.append(write)
+            self._later.append((write, url))
             return
         finally:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -96,8 +102,8 @@ class Corpus:
         self._in_transaction = True
         later, self._later = self._later, []
         try:
-            for write in later:
-                write()
+            for write, url in later:
+                self._write_kept(write, url)
             yield
         except BaseException:
             self.db.rollback()
@@ -107,6 +113,18 @@ class Corpus:
             self.db.commit()
         finally:
             self._in_transaction = False
+
+    def _write_kept(self, write: Callable[[], None], url: str) -> None:
+        """A kept write in a savepoint of its own: one that fails is undone and recorded."""
+        self.db.conn.execute("SAVEPOINT kept_write")
+        try:
+            write()
+        except Exception as exc:
+            self.db.conn.execute("ROLLBACK TO kept_write")
+            message = f"a write kept until the corpus was free failed: {type(exc).__name__}: {exc}"
+            log.warning("%s: %s", url or self.path, message)
+            self.add_error(url, "write", "kept_write_failed", message, traceback=format_exc())
+        self.db.conn.execute("RELEASE kept_write")
 
     def add_capture(self, capture: Capture) -> None:
         """Store (or replace) a capture's row; plain SQL, as it runs for every response."""

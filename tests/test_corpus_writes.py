@@ -68,3 +68,26 @@ def test_closing_writes_what_was_kept(corpus) -> None:
     other.close()
     corpus.close()
     assert notes(corpus.path) == ["learned"]
+
+
+def test_a_kept_write_that_fails_is_recorded_and_the_transaction_goes_on(corpus) -> None:
+    def broken() -> None:
+        note(corpus, "half")
+        raise ValueError("no such site")
+
+    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
+    other.execute("begin immediate")
+    corpus.write_soon(broken, "https://example.com/a")
+    corpus.write_soon(lambda: note(corpus, "learned"))
+    other.execute("commit")
+    other.close()
+    with corpus.transaction():
+        note(corpus, "batch")
+    assert notes(corpus.path) == ["learned", "batch"]  # the failed write's part undone
+    [error] = corpus.db["errors"].rows
+    assert (error["url"], error["stage"], error["kind"]) == (
+        "https://example.com/a",
+        "write",
+        "kept_write_failed",
+    )
+    assert "ValueError: no such site" in error["message"]

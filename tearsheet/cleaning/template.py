@@ -38,7 +38,7 @@ def learn_capture(capture: Capture, corpus: Any) -> None:
         # Never waiting for another worker: an article cleaned before a block
         # was learned is cleaned again when the crawl ends (stale_articles).
         url = capture.url
-        corpus.write_soon(lambda: learn_page(corpus.db, site_of(url), url, blocks))
+        corpus.write_soon(lambda: learn_page(corpus.db, site_of(url), url, blocks), url)
 
 
 @hookimpl
