@@ -27,6 +27,11 @@ CORPUS_NAME = "corpus.db"
 BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for another process's to end
 
 
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLite's "database is locked": another process writes the corpus; worth a retry."""
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -87,7 +92,7 @@ class Corpus:
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if not is_busy(exc):
                 raise
             self._later.append((write, url))
             return

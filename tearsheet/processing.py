@@ -21,7 +21,7 @@ import pluggy
 from tearsheet.archive import Capture
 from tearsheet.archive.reader import MAX_DECODED_BODY
 from tearsheet.article import Article
-from tearsheet.corpus import Corpus
+from tearsheet.corpus import Corpus, is_busy
 from tearsheet.pages import ClassifyRules
 from tearsheet.plugins.limits import PluginTimeout, time_limit
 from tearsheet.plugins.manager import call_each, get_plugin_manager
@@ -167,11 +167,6 @@ class PluginCalls:
             hook=hook,
             traceback=traceback.format_exc(),
         )
-
-
-def is_busy(exc: sqlite3.OperationalError) -> bool:
-    """SQLite's "database is locked": another process writes the corpus; worth a retry."""
-    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def retry_when_busy(write: Callable[[], Any], attempts: int = BUSY_ATTEMPTS) -> Any:
