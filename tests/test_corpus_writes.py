@@ -1,6 +1,8 @@
 """Corpus writes that may come late never wait for another process's transaction."""
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,18 @@ def note(corpus: Corpus, text: str) -> None:
 def notes(path: Path) -> list[str]:
     with sqlite3.connect(path) as reader:
         return [row[0] for row in reader.execute("select text from notes order by rowid")]
+
+
+@contextmanager
+def another_writer(path: Path) -> Iterator[None]:
+    """Another process's transaction holding the write lock, as a worker writing its batch."""
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    other.execute("begin immediate")
+    try:
+        yield
+    finally:
+        other.execute("commit")
+        other.close()
 
 
 @pytest.fixture
@@ -34,11 +48,8 @@ def test_a_write_soon_is_committed_at_once_when_nobody_writes(corpus) -> None:
 def test_a_write_soon_waits_for_no_other_writer_and_goes_in_with_the_next_transaction(
     corpus,
 ) -> None:
-    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
-    other.execute("begin immediate")  # another worker writing its batch
-    corpus.write_soon(lambda: note(corpus, "learned"))  # waiting, it would block here
-    other.execute("commit")
-    other.close()
+    with another_writer(corpus.path):
+        corpus.write_soon(lambda: note(corpus, "learned"))  # waiting, it would block here
     assert notes(corpus.path) == []
     with corpus.transaction():
         note(corpus, "batch")
@@ -46,11 +57,8 @@ def test_a_write_soon_waits_for_no_other_writer_and_goes_in_with_the_next_transa
 
 
 def test_kept_writes_outlive_a_transaction_that_rolled_back(corpus) -> None:
-    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
-    other.execute("begin immediate")
-    corpus.write_soon(lambda: note(corpus, "learned"))
-    other.execute("commit")
-    other.close()
+    with another_writer(corpus.path):
+        corpus.write_soon(lambda: note(corpus, "learned"))
     with pytest.raises(RuntimeError), corpus.transaction():
         note(corpus, "lost")
         raise RuntimeError("the batch failed")
@@ -61,11 +69,8 @@ def test_kept_writes_outlive_a_transaction_that_rolled_back(corpus) -> None:
 
 
 def test_closing_writes_what_was_kept(corpus) -> None:
-    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
-    other.execute("begin immediate")
-    corpus.write_soon(lambda: note(corpus, "learned"))
-    other.execute("commit")
-    other.close()
+    with another_writer(corpus.path):
+        corpus.write_soon(lambda: note(corpus, "learned"))
     corpus.close()
     assert notes(corpus.path) == ["learned"]
 
@@ -75,12 +80,9 @@ def test_a_kept_write_that_fails_is_recorded_and_the_transaction_goes_on(corpus)
         note(corpus, "half")
         raise ValueError("no such site")
 
-    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None)
-    other.execute("begin immediate")
-    corpus.write_soon(broken, "https://example.com/a")
-    corpus.write_soon(lambda: note(corpus, "learned"))
-    other.execute("commit")
-    other.close()
+    with another_writer(corpus.path):
+        corpus.write_soon(broken, "https://example.com/a")
+        corpus.write_soon(lambda: note(corpus, "learned"))
     with corpus.transaction():
         note(corpus, "batch")
     assert notes(corpus.path) == ["learned", "batch"]  # the failed write's part undone
