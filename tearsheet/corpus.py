@@ -241,11 +241,15 @@ class Corpus:
                 run_id, {"finished_at": _now(), "stats": json.dumps(stats, sort_keys=True)}
             )
 
-    def close(self) -> None:
-        """Write what ``write_soon`` kept, then close."""
+    def write_kept(self) -> None:
+        """Write what ``write_soon`` kept now, waiting for the write lock if need be."""
         if self._later:
             with self.transaction():
                 pass
+
+    def close(self) -> None:
+        """Write what ``write_soon`` kept, then close."""
+        self.write_kept()
         self.db.conn.close()
 
 

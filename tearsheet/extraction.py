@@ -113,6 +113,8 @@ def learn_all(files: list[Path], processor: Processor) -> None:
     A site's template is only known once all its pages were seen; cleaning
     with it from the first page on gives the rows a finished crawl has.
     Unreadable files are reported by the processing pass that follows.
+    What another process's writes made wait (``Corpus.write_soon``) is
+    written before the first article is cleaned.
     """
     payloads = PayloadIndex()
     for path in files:
@@ -121,6 +123,7 @@ def learn_all(files: list[Path], processor: Processor) -> None:
                 processor.learn(capture)
         except (NotAWarcError, OSError):
             continue
+    processor.corpus.write_kept()
 
 
 def extract_file(

@@ -1,10 +1,15 @@
 """Site-template learning (tearsheet.boilerplate) and the clean_template cleaner."""
 
+import sqlite3
+import threading
 import uuid
 from dataclasses import replace
 
 import sqlite_utils
 
+from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.reader import PayloadIndex
+from tearsheet.archive.writer import WarcFileWriter
 from tearsheet.boilerplate import (
     MIN_PAGES,
     learn_capture,
@@ -15,6 +20,7 @@ from tearsheet.boilerplate import (
     site_of,
 )
 from tearsheet.corpus import Corpus
+from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.plugins.manager import new_plugin_manager
 from tearsheet.processing import Processor
 
@@ -125,3 +131,37 @@ def test_without_a_corpus_nothing_is_learned_or_removed() -> None:
 
     html = news_page(f"<p>{HOUSE_LINE}</p>")
     assert extract_html(html, "https://www.riverside-courier.example/x").text.endswith(HOUSE_LINE)
+
+
+def test_extract_learns_every_page_before_cleaning_though_the_corpus_was_busy(tmp_path) -> None:
+    """Counts kept while another process wrote (write_soon) are in before the first article."""
+    pages = _site_pages(
+        "www.riverside-courier.example", [STORY, *OTHER_STORIES[:2]], f"<p>{HOUSE_LINE}</p>"
+    )
+    with WarcFileWriter(tmp_path / "warc", {"software": "tests"}) as writer:
+        for page in pages:
+            path = page.url.split(".example", 1)[1]
+            writer.write_exchange(
+                page.url,
+                HttpRequest("GET", path, [("Host", "www.riverside-courier.example")]),
+                HttpResponse(200, "OK", [("Content-Type", "text/html")], page.body),
+            )
+    [warc] = (tmp_path / "warc").iterdir()
+    corpus = Corpus(tmp_path / "corpus.db")
+    processor = Processor(corpus, new_plugin_manager())
+    other = sqlite3.connect(corpus.path, timeout=0, isolation_level=None, check_same_thread=False)
+    other.execute("begin immediate")  # another process writing while the pages are learned
+    release = threading.Timer(1.0, other.execute, ["commit"])
+    release.start()
+    try:
+        learn_all([warc], processor)
+    finally:
+        release.join()
+        other.close()
+    site = site_of(pages[0].url)
+    learned = learned_blocks(sqlite_utils.Database(corpus.path), site)  # as another reader sees
+    assert any(block == normalise(HOUSE_LINE) for _, block in learned)
+    extract_file(warc, processor, ExtractReport(), PayloadIndex())
+    texts = {row["url"]: row["text"] for row in corpus.db["articles"].rows}
+    assert len(texts) == 3
+    assert all(HOUSE_LINE not in text for text in texts.values())
