@@ -41,6 +41,10 @@ def learn_capture(capture: Any, corpus: Any) -> None:
     Make it idempotent: the same capture may be seen twice. Write inside
     ``with corpus.transaction():`` and compute before it: a crawl's worker
     processes share the corpus, and the transaction holds its write lock.
+    A write that may land a little later can go to
+    ``corpus.write_soon(write, url)`` instead, which never waits for another
+    worker: the template cleaner does so, its late counts covered by the
+    crawl's cleaning again at its end.
     """
 
 
