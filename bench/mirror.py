@@ -21,10 +21,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ARTICLES_PER_HUB = 22
-CODE = re.compile(rb"(<(?:script|style)\b.*?</(?:script|style)\s*>)", re.S | re.I)
-TEXT_RUN = re.compile(rb">[^<]+<")
-WORD = re.compile(rb"[A-Za-z]{4,20}")
-LETTERS = b"abcdefghijklmnopqrstuvwxyz"
+CODE = re.compile(r"(<(?:script|style)\b.*?</(?:script|style)\s*>)", re.S | re.I)
+TEXT_RUN = re.compile(r">[^<]+<")
+WORD = re.compile(r"[A-Za-z]{4,20}|[^\W\d_\x00-\u024f]{2,20}")
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
 ADDRESS = "127.0.1.{}"
 
 
@@ -102,16 +102,19 @@ def build_mirror(out: Path, sources: list[SourcePage], site_count: int, port: in
 
 
 def retold(page: bytes, number: int) -> bytes:
-    """The page as site ``number`` tells it: every longer word of its text replaced.
+    """The page as site ``number`` tells it: the words of its text replaced.
 
     Real outlets carry different stories, or retell one wire story in their
     own words; verbatim copies on every site would make each article one
-    story of S members, which real crawls rarely meet. Each word of four
-    letters or more in the body's text (scripts and styles left alone)
-    becomes a made-up word of the same length, the same on every page of a
-    site, so markup, lengths and site templates stay what they were (what
-    extraction costs) while the word pairs stories compare differ from site
-    to site. Site 1 keeps the original text.
+    story of S members, which real crawls rarely meet. In the body's text
+    (scripts and styles left alone) each Latin word of four letters or more,
+    and each word of two letters or more in another script (Cyrillic,
+    Hangul, Han...), becomes a made-up word of the same length in the same
+    script, the same on every page of a site. So markup, byte lengths and
+    site templates stay what they were (what extraction costs) while the
+    word pairs stories compare differ from site to site; short Latin words
+    stay, keeping the stop words that text classifiers count. Site 1 keeps
+    the original text. Bytes that are not UTF-8 are kept as they are.
     """
     if number == 1:
         return page
@@ -119,18 +122,33 @@ def retold(page: bytes, number: int) -> bytes:
     if not tag:
         return page
     salt = b"%d\0" % number
-    parts = CODE.split(body)  # odd items are scripts and styles, kept as they are
+    text = body.decode("utf-8", "surrogateescape")
+    parts = CODE.split(text)  # odd items are scripts and styles, kept as they are
     parts[::2] = [
         TEXT_RUN.sub(lambda run: WORD.sub(lambda w: _made_up(w[0], salt), run[0]), part)
         for part in parts[::2]
     ]
-    return head + tag + b"".join(parts)
+    return head + tag + "".join(parts).encode("utf-8", "surrogateescape")
 
 
-def _made_up(word: bytes, salt: bytes) -> bytes:
-    digest = hashlib.sha1(salt + word.lower()).digest()
-    letters = bytes(LETTERS[byte % 26] for byte in digest[: len(word)])
-    return letters.capitalize() if word[:1].isupper() else letters
+def _made_up(word: str, salt: bytes) -> str:
+    digest = hashlib.sha1(salt + word.lower().encode()).digest()
+    while len(digest) < len(word):
+        digest += hashlib.sha1(digest).digest()
+    if word.isascii():
+        letters = "".join(LETTERS[byte % 26] for byte in digest[: len(word)])
+        return letters.capitalize() if word[:1].isupper() else letters
+    return "".join(_letter_like(char, byte) for char, byte in zip(word, digest, strict=False))
+
+
+def _letter_like(char: str, byte: int) -> str:
+    """A letter from ``char``'s block of 128 code points, of its case and as long in UTF-8."""
+    block, width, upper = ord(char) & ~0x7F, len(char.encode()), char.isupper()
+    for step in range(128):
+        other = chr(block + (byte + step) % 128)
+        if other.isalpha() and other.isupper() == upper and len(other.encode()) == width:
+            return other
+    return char
 
 
 def _write_hubs(root: Path, paths: list[str], number: int) -> list[str]:
