@@ -15,7 +15,7 @@ shards are in.
 """
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +52,7 @@ class MergeReport:
 
 
 def merge_corpora(
-    shards: Sequence[Path],
+    shards: Iterable[Path],
     target: Path,
     manager: pluggy.PluginManager | None = None,
     on_shard: Callable[[Path], None] | None = None,
@@ -63,7 +63,8 @@ def merge_corpora(
     captures of one URL were fetched at the same second, the later shard's
     article is kept, as a single process keeps the later one it reads.
     A shard that is not a corpus is named in ``problems`` and an ``errors``
-    row; the others are merged.
+    row; the others are merged. ``shards`` may yield each shard as it is
+    written, so merging goes on while later ones are made.
     """
     manager = manager or get_plugin_manager()
     corpus = Corpus(target)

@@ -13,10 +13,11 @@ any article is cleaned:
    no worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
 1. Learning: a task reads one chunk and keeps each HTML page's template
    blocks (the costly part: parsing the page). The parent counts the pages
-   into the corpus in chunk order, as one process would.
+   into the corpus in chunk order, as one process would, each chunk as
+   soon as it and those before it are done, while the workers go on.
 2. Processing: a task copies the learned corpus and runs its chunk through
    the processing path into a shard; the parent merges the shards in chunk
-   order (``tearsheet.merge``).
+   order (``tearsheet.merge``), again while later chunks are processed.
 
 In both passes a revisit finds its original in a chunk before its own (the
 payloads the plan found) or earlier in its own, as in one process reading
@@ -25,7 +26,10 @@ a corrupt spot lies in the file's last chunk, which reads to the end of the
 file and reports it once.
 
 A task writes its shard under a temporary name and renames it when done, so
-a worker that dies leaves no shard to merge, and its chunk is run again.
+a worker that dies leaves no shard to merge, and its chunk is run again. A
+chunk that cannot be run at all (workers dying on every try) stops the
+extraction: the shards merged before it stay, each whole, and running the
+extraction again adds the rest and places every article into its story.
 Workers load the plugins their environment names (``TEARSHEET_*``), as
 the parent does; a Dask cluster's workers must see the WARC files and the
 corpus's folder at the same paths.
@@ -43,7 +47,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from tearsheet import boilerplate
 from tearsheet.archive.atomic import written_whole
@@ -64,6 +68,8 @@ CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
 CHUNKS_PER_WORKER = 4  # so that a slow chunk leaves the other workers busy
 MIN_CHUNK_CAPTURES = 50  # a task copies the learned corpus, its shard is merged: tens of ms
+
+T = TypeVar("T")
 
 
 class ParallelError(RuntimeError):
@@ -210,18 +216,37 @@ def extract_in_shards(
             (chunk, index, payloads, learned, folder / f"{index:05d}.db", limits)
             for index, chunk in enumerate(plan.chunks)
         ]
-        results: list[ChunkResult | None] = [None] * len(tasks)
+        results: list[ChunkResult] = []
         unfinished = Counter(chunk.path for chunk in plan.chunks)
-        for index, result in runner.run(extract_task, tasks):
-            results[index] = result
-            path = plan.chunks[index].path
-            unfinished[path] -= 1
-            if on_file is not None and not unfinished[path]:
-                on_file(path)
-        merged = merge_corpora([task[4] for task in tasks], corpus.path, processor.manager)
-        return [r for r in results if r is not None], merged.problems
+
+        def finished_shards() -> Iterator[Path]:
+            for index, result in in_task_order(runner.run(extract_task, tasks)):
+                results.append(result)
+                path = plan.chunks[index].path
+                unfinished[path] -= 1
+                if on_file is not None and not unfinished[path]:
+                    on_file(path)
+                yield tasks[index][4]
+
+        merged = merge_corpora(finished_shards(), corpus.path, processor.manager)
+        return results, merged.problems
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def in_task_order(finished: Iterator[tuple[int, T]]) -> Iterator[tuple[int, T]]:
+    """Tasks' results in task order, each as soon as it and every one before it are done.
+
+    The parent counts a chunk's pages or merges its shard while the workers
+    run later chunks, in the order one process would have read them.
+    """
+    waiting: dict[int, T] = {}
+    following = 0
+    for index, result in finished:
+        waiting[index] = result
+        while following in waiting:
+            yield following, waiting.pop(following)
+            following += 1
 
 
 def plan_chunks(
@@ -308,9 +333,8 @@ def _learn(
             (chunk, index, payloads, folder / f"learn-{index:05d}.db", limits)
             for index, chunk in enumerate(chunks)
         ]
-        shards = dict(runner.run(learn_task, tasks))
-        for index in range(len(chunks)):
-            _replay(shards[index], corpus)
+        for _, shard in in_task_order(runner.run(learn_task, tasks)):
+            _replay(shard, corpus)
     elif learners:  # another plugin learns: it sees every capture, here
         learn_all(files, processor)
     learned = folder / "learned.db"

@@ -34,6 +34,19 @@ def extract_article(capture):
     os._exit(1)
 """
 
+# Kills its worker whenever it extracts the story archived again at a new URL.
+DIE_ON_RETOLD = """
+import os
+
+from tearsheet import hookimpl
+
+
+@hookimpl(tryfirst=True)
+def extract_article(capture):
+    if capture.url.endswith("-again.html"):
+        os._exit(1)
+"""
+
 # Learns nothing, but a learning plugin besides the template cleaner's makes
 # the parent learn from every capture in order, as one process does.
 LEARNER = """
@@ -220,22 +233,67 @@ def test_one_file_in_chunks_gives_the_rows_of_one_process(one_file, tmp_path, mo
     revisit = next(c for c in read_captures(one_file) if c.record_type == "revisit")
     assert len(plan.chunks) > 2 and plan.chunks[-1].start < revisit.warc_offset
     assert plan.origins[revisit.payload_digest][0] < len(plan.chunks) - 1  # in an earlier chunk
-    merged: list[int] = []
+    merged: list[Path] = []
 
     def merge(shard_paths, target, plugins):
-        merged.append(len(shard_paths))
-        return merge_corpora(shard_paths, target, plugins)
+        def counted():
+            for path in shard_paths:
+                merged.append(path)
+                yield path
+
+        return merge_corpora(counted(), target, plugins)
 
     merge_corpora = shards.merge_corpora
     monkeypatch.setattr(shards, "merge_corpora", merge)
     done: list[Path] = []
     corpus = tmp_path / "many" / "corpus.db"
     report = extract_warcs([one_file], corpus, on_file=done.append, workers=2)
-    assert merged == [len(plan.chunks)]  # a task and a shard per chunk
+    assert len(merged) == len(plan.chunks) and merged == sorted(merged)  # per chunk, in order
     assert done == [one_file]  # the file's progress line, once
     assert report.counts == alone.counts and report.passed_over == alone.passed_over
     assert report.problems == alone.problems  # the corrupt record, reported once
     assert rows(corpus) == rows(single)
+
+
+@pytest.mark.slow
+def test_a_chunk_that_kills_every_worker_stops_with_the_shards_before_it_merged(
+    one_file, tmp_path, monkeypatch
+) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "die_again.py").write_text(DIE_ON_RETOLD)
+    monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
+    monkeypatch.setattr(manager, "_current", None)  # forked workers load the plugins afresh
+    monkeypatch.setattr(shards, "MIN_CHUNK_CAPTURES", 1)
+    corpus = tmp_path / "out" / "corpus.db"
+    with pytest.raises(ParallelError, match="died 3 times"):
+        extract_warcs([one_file], corpus, workers=2)
+    partial = sqlite_utils.Database(corpus)
+    urls = [url for (url,) in partial.execute("select url from articles")]
+    partial.conn.close()
+    assert urls and not any(url.endswith("-again.html") for url in urls)  # up to the last chunk
+    assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
+
+    monkeypatch.delenv("TEARSHEET_PLUGINS_DIR")
+    monkeypatch.setattr(manager, "_current", None)
+    single = tmp_path / "single" / "corpus.db"
+    extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
+    report = extract_warcs([one_file], corpus, workers=2)  # run again: the rest added
+    assert report.counts["article"] == 7
+    assert rows(corpus) == rows(single)
+
+
+def test_results_come_in_task_order_as_soon_as_those_before_are_done() -> None:
+    arrived: list[int] = []
+
+    def finished():
+        for index in (1, 0, 3, 2):
+            arrived.append(index)
+            yield index, f"shard {index}"
+
+    ordered = shards.in_task_order(finished())
+    assert next(ordered) == (0, "shard 0") and arrived == [1, 0]  # not waiting for 2 and 3
+    assert list(ordered) == [(1, "shard 1"), (2, "shard 2"), (3, "shard 3")]
 
 
 @pytest.mark.slow
