@@ -10,8 +10,8 @@ a merge that is cut off leaves whole shards merged or none of a shard.
 
 The core tables (captures, errors, runs) are merged here; each plugin merges
 its own tables through the ``merge_shard`` hook. Stories are recomputed (from
-the signatures the shards computed) and full-text indexes rebuilt once all
-shards are in.
+the signatures the shards computed) once all shards are in, and full-text
+indexes that no triggers keep in step with their rows rebuilt.
 """
 
 import sqlite3
@@ -88,13 +88,25 @@ def merge_corpora(
             report.shards += 1
         if db["stories"].exists():
             report.stories = compute_stories(db, stored_signatures=True).stories
-        for fts in sorted({name for table in db.tables if (name := table.detect_fts())}):
-            db[fts].rebuild_fts()  # once: a table and its index both name the index
+        for table in db.tables:
+            fts = table.detect_fts()
+            if fts and fts != table.name and not _indexed_by_triggers(table):
+                table.rebuild_fts()
         if db["articles"].exists():
             report.articles = db["articles"].count
     finally:
         corpus.close()
     return report
+
+
+def _indexed_by_triggers(table: sqlite_utils.db.Table) -> bool:
+    """Whether sqlite-utils' triggers keep the table's full-text index in step with its rows.
+
+    Merged rows then are in the index already; rebuilding it would read
+    every row of the corpus at every merge.
+    """
+    names = {trigger.name for trigger in table.triggers}
+    return {f"{table.name}_{event}" for event in ("ai", "ad", "au")} <= names
 
 
 @contextmanager

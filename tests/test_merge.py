@@ -79,6 +79,8 @@ def test_each_url_keeps_its_latest_article_and_its_changes_once(tmp_path: Path) 
     hits = db.execute("select url from articles where rowid in (select rowid from articles_fts"
                       " where articles_fts match 'postponed')").fetchall()  # fmt: skip
     assert hits == [(URL,)]
+    replaced = db.execute("select rowid from articles_fts where articles_fts match 'brass'")
+    assert replaced.fetchall() == []  # the index follows the article's latest text
     db.conn.close()
 
     merged = dump(corpus)
@@ -89,6 +91,22 @@ def test_each_url_keeps_its_latest_article_and_its_changes_once(tmp_path: Path) 
     merge_corpora(list(reversed(shards)), backwards)
     assert dump(backwards)["articles"] == merged["articles"]
     assert dump(backwards)["versions"] == merged["versions"]
+
+
+def test_a_search_index_no_trigger_keeps_is_rebuilt_after_the_merge(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.db"
+    db = sqlite_utils.Database(corpus)
+    db["notes"].insert({"id": 1, "text": "ferry timetable"}, pk="id")
+    db["notes"].enable_fts(["text"])  # without triggers: its writer rebuilds it
+    db["notes"].insert({"id": 2, "text": "lifeboat station"})
+    db.conn.close()
+    merge_corpora(
+        [shard(tmp_path / "1.db", capture(URL, FESTIVAL, "2024-05-01T08:00:00Z", "a"))], corpus
+    )
+    db = sqlite_utils.Database(corpus)
+    assert [row["id"] for row in db["notes"].search("lifeboat")] == [2]
+    assert [row["url"] for row in db["articles"].search("brass")] == [URL]
+    db.conn.close()
 
 
 def test_template_counts_add_up_per_distinct_page(tmp_path: Path) -> None:

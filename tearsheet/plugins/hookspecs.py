@@ -97,8 +97,9 @@ def merge_shard(db: Any, shard: str) -> None:
     ``db`` as schema ``shard`` (``select … from shard.articles``) and call
     this inside the shard's transaction, after the core tables (captures,
     errors, runs) are merged. Make it idempotent: merging a shard twice must
-    add nothing. Stories are recomputed and full-text indexes rebuilt after
-    the last shard.
+    add nothing. Stories are recomputed after the last shard, and full-text
+    indexes rebuilt unless sqlite-utils' triggers (``enable_fts(...,
+    create_triggers=True)``) keep them in step with the rows merged.
     """
 
 
