@@ -132,9 +132,7 @@ def retold(page: bytes, number: int) -> bytes:
 
 
 def _made_up(word: str, salt: bytes) -> str:
-    digest = hashlib.sha1(salt + word.lower().encode()).digest()
-    while len(digest) < len(word):
-        digest += hashlib.sha1(digest).digest()
+    digest = hashlib.sha1(salt + word.lower().encode()).digest()  # 20 bytes: WORD's longest
     if word.isascii():
         letters = "".join(LETTERS[byte % 26] for byte in digest[: len(word)])
         return letters.capitalize() if word[:1].isupper() else letters
