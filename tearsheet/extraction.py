@@ -1,7 +1,7 @@
 """Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ import pluggy
 from tearsheet.archive.files import warc_files
 from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
-from tearsheet.processing import Limits, Processor
+from tearsheet.processing import Limits, Prepared, Processor
 
 
 @dataclass
@@ -133,13 +133,18 @@ def extract_file(
     payloads: PayloadIndex,
     start: int = 0,
     end: int | None = None,
+    prepared: Mapping[str, Prepared] | None = None,
 ) -> None:
-    """Process a file's captures (from offset ``start`` to ``end``); report what is unreadable."""
+    """Process a file's captures (from offset ``start`` to ``end``); report what is unreadable.
+
+    ``prepared`` holds, by WARC record id, what ``Processor.prepare`` gave
+    for captures extracted already.
+    """
     problems: list[ReadProblem] = []
     try:
         captures = read_captures(path, problems, payloads, report.passed_over, start, end)
         for capture in captures:
-            processor.process(capture)
+            processor.process_batch([capture], prepared)
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))
     except OSError as exc:

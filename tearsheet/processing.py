@@ -11,8 +11,8 @@ import sqlite3
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -169,6 +169,26 @@ class PluginCalls:
         )
 
 
+# An error row as reported while a page was prepared: url, stage, kind, message,
+# the other details, and whether it names the capture.
+PreparedReport = tuple[str, str, str, str, dict[str, Any], bool]
+
+
+@dataclass
+class Prepared:
+    """What a capture gave before cleaning: its outcome, the article extracted, the errors met.
+
+    The part of the chain that needs the parsed page and no corpus
+    (``Processor.prepare``), so ``extract --workers`` does it while site
+    templates are still being learned, parsing each page once; cleaning and
+    export follow once every template is known. Pickled between the two.
+    """
+
+    outcome: str
+    article: Article | None = None
+    reports: list[PreparedReport] = field(default_factory=list)
+
+
 def retry_when_busy(write: Callable[[], Any], attempts: int = BUSY_ATTEMPTS) -> Any:
     """Run a corpus write again when another process held the database.
 
@@ -199,7 +219,13 @@ def run_chain(
 
 
 def _chain(capture: Capture, calls: PluginCalls, corpus: Corpus | None) -> Article | None:
-    article = next(
+    article = _extracted(capture, calls)
+    return None if article is None else _cleaned(article, capture, calls, corpus)
+
+
+def _extracted(capture: Capture, calls: PluginCalls) -> Article | None:
+    """The first extractor's article that has a word in it."""
+    return next(
         (
             found
             for found in calls.results("extract_article", "extract", {"capture": capture}, capture)
@@ -207,8 +233,12 @@ def _chain(capture: Capture, calls: PluginCalls, corpus: Corpus | None) -> Artic
         ),
         None,
     )
-    if article is None:
-        return None
+
+
+def _cleaned(
+    article: Article, capture: Capture, calls: PluginCalls, corpus: Corpus | None
+) -> Article:
+    """The article after every cleaner in turn; a cleaner returning None changed it in place."""
     arguments = {"article": article, "capture": capture, "corpus": corpus}
     for cleaned in calls.results("clean_article", "clean", arguments, capture):
         if cleaned is not None:
@@ -234,6 +264,8 @@ class Processor:
         self.calls = PluginCalls(self.manager, self.report, self.limits.plugin_timeout)
         # Error rows reported while a batch is extracted, written with its rows.
         self._deferred: list[tuple[str, str, str, str, dict[str, Any]]] | None = None
+        # Error rows reported while a capture is prepared, kept with what it gave.
+        self._collected: list[PreparedReport] | None = None
         for _ in self.calls.results("prepare_corpus", "prepare", {"db": corpus.db}):
             pass
 
@@ -249,21 +281,26 @@ class Processor:
         """Store the capture and, for an HTML page, its article; return the outcome."""
         return self.process_batch([capture])[0]
 
-    def process_batch(self, captures: Sequence[Capture]) -> list[str]:
+    def process_batch(
+        self, captures: Sequence[Capture], prepared: Mapping[str, Prepared] | None = None
+    ) -> list[str]:
         """Process several captures, writing their rows in one transaction.
 
         Extraction and cleaning only read the corpus, so they run before the
         write transaction: another process writing the same corpus waits for
         the writes alone, never for this one's CPU work. Each page is learned
         from and extracted in turn, then its parsed tree freed: a batch of
-        large pages holds one tree at a time.
+        large pages holds one tree at a time. ``prepared`` holds what
+        ``prepare`` gave for some captures, by WARC record id: those are
+        cleaned without being extracted again.
         """
         self._deferred = []
         try:
             results = []
             for capture in captures:
                 retry_when_busy(lambda capture=capture: self.learn(capture))
-                results.append(self._extract(capture))
+                ready = prepared.get(capture.warc_record_id) if prepared is not None else None
+                results.append(self._extract(capture, ready))
                 capture.forget_page()
         finally:
             deferred, self._deferred = self._deferred, None
@@ -291,8 +328,26 @@ class Processor:
         answers = self.calls.results("classify_page", "classify", {"capture": capture}, capture)
         return next((answer for answer in answers if answer is not None), "article")
 
+    def prepare(self, capture: Capture) -> Prepared:
+        """Classify the page and extract its article, not yet cleaned; reads no corpus.
+
+        The errors met are kept in what it returns, recorded when the
+        capture is processed with it.
+        """
+        reports: list[PreparedReport] = []
+        self._collected = reports
+        try:
+            outcome, article = self._extract_article(capture)
+        finally:
+            self._collected = None
+        return Prepared(outcome, article, reports)
+
     def report(self, url: str, stage: str, kind: str, message: str, **details: Any) -> None:
         """Record an error row and a log line (the row waits for the batch's transaction)."""
+        if self._collected is not None:
+            names_capture = details.pop("capture", None) is not None
+            self._collected.append((url, stage, kind, message, details, names_capture))
+            return
         log.warning("%s: %s", url, message)
         self.counts["errors"] += 1
         if self._deferred is not None:
@@ -300,8 +355,21 @@ class Processor:
         else:
             self.corpus.add_error(url, stage, kind, message, **details)
 
-    def _extract(self, capture: Capture) -> tuple[str, Article | None]:
+    def _extract(
+        self, capture: Capture, prepared: Prepared | None = None
+    ) -> tuple[str, Article | None]:
         """The outcome for a capture and its cleaned article, if it has one; reads only."""
+        prepared = prepared or self.prepare(capture)
+        for url, stage, kind, message, details, names_capture in prepared.reports:
+            if names_capture:
+                details = {**details, "capture": capture}
+            self.report(url, stage, kind, message, **details)
+        if prepared.article is None:
+            return prepared.outcome, None
+        return prepared.outcome, _cleaned(prepared.article, capture, self.calls, self.corpus)
+
+    def _extract_article(self, capture: Capture) -> tuple[str, Article | None]:
+        """The outcome for a capture and its article before cleaning, if it has one."""
         if not 200 <= capture.status < 300 or not capture.is_html:
             return "skipped", None
         if capture.record_type == "revisit" and not capture.body:
@@ -317,7 +385,7 @@ class Processor:
         decoding = undecodable_bytes(capture)
         if decoding is not None:
             self.report(capture.url, "extract", "undecodable_bytes", decoding, capture=capture)
-        article = _chain(capture, self.calls, self.corpus)
+        article = _extracted(capture, self.calls)
         if article is None:
             self.report(
                 capture.url, "extract", "no_article", "no article text found", capture=capture

@@ -12,12 +12,17 @@ any article is cleaned:
    about ``CHUNKS_PER_WORKER`` chunks per worker in all (a slow chunk leaves
    no worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
 1. Learning: a task reads one chunk and keeps each HTML page's template
-   blocks (the costly part: parsing the page). The parent counts the pages
-   into the corpus in chunk order, as one process would, each chunk as
-   soon as it and those before it are done, while the workers go on.
+   blocks, and what the processing path extracts from each capture before
+   cleaning (``Processor.prepare``): the costly part, so each page is parsed
+   once. The parent counts the pages into the corpus in chunk order, as one
+   process would, each chunk as soon as it and those before it are done,
+   while the workers go on.
 2. Processing: a task copies the learned corpus and runs its chunk through
-   the processing path into a shard; the parent merges the shards in chunk
-   order (``tearsheet.merge``), again while later chunks are processed.
+   the processing path into a shard, cleaning and exporting the articles its
+   learning task extracted; the parent merges the shards in chunk order
+   (``tearsheet.merge``), again while later chunks are processed. When a
+   plugin other than the template cleaner learns, the parent learns from
+   every capture itself and the processing tasks extract as well.
 
 In both passes a revisit finds its original in a chunk before its own (the
 payloads the plan found) or earlier in its own, as in one process reading
@@ -28,8 +33,9 @@ file and reports it once.
 A task writes its shard under a temporary name and renames it when done, so
 a worker that dies leaves no shard to merge, and its chunk is run again. A
 chunk that cannot be run at all (workers dying on every try) stops the
-extraction: the shards merged before it stay, each whole, and running the
-extraction again adds the rest and places every article into its story.
+extraction: the shards merged before it stay, each whole (none when it
+failed in the learning pass), and running the extraction again adds the
+rest and places every article into its story.
 Workers load the plugins their environment names (``TEARSHEET_*``), as
 the parent does; a Dask cluster's workers must see the WARC files and the
 corpus's folder at the same paths.
@@ -37,11 +43,12 @@ corpus's folder at the same paths.
 
 import json
 import math
+import pickle
 import shutil
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -62,7 +69,7 @@ from tearsheet.cleaning import template
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.merge import merge_corpora
-from tearsheet.processing import Limits, Processor, worth_learning
+from tearsheet.processing import Limits, Prepared, Processor, worth_learning
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
@@ -211,9 +218,11 @@ def extract_in_shards(
         places = dict(runner.run(capture_places, [(path,) for path in files]))
         plan = plan_chunks(files, [places[index] for index in range(len(files))], runner.workers)
         payloads = _write_origins(plan, folder / "payloads.db")
-        learned = _learn(plan.chunks, files, corpus, processor, runner, folder, payloads, limits)
+        learned, prepared = _learn(
+            plan.chunks, files, corpus, processor, runner, folder, payloads, limits
+        )
         tasks = [
-            (chunk, index, payloads, learned, folder / f"{index:05d}.db", limits)
+            (chunk, index, payloads, learned, folder / f"{index:05d}.db", limits, prepared[index])
             for index, chunk in enumerate(plan.chunks)
         ]
         results: list[ChunkResult] = []
@@ -325,16 +334,23 @@ def _learn(
     folder: Path,
     payloads: Path,
     limits: Limits,
-) -> Path:
-    """The learning pass; returns the learned corpus that every processing task starts from."""
+) -> tuple[Path, list[Path | None]]:
+    """The learning pass.
+
+    Returns the learned corpus that every processing task starts from, and
+    for each chunk the learning task's shard holding its captures prepared
+    (None where the processing task extracts them itself).
+    """
     learners = {impl.plugin for impl in processor.manager.hook.learn_capture.get_hookimpls()}
+    prepared: list[Path | None] = [None] * len(chunks)
     if learners == {template}:  # only the template cleaner learns: from the tasks' blocks
         tasks = [
             (chunk, index, payloads, folder / f"learn-{index:05d}.db", limits)
             for index, chunk in enumerate(chunks)
         ]
-        for _, shard in in_task_order(runner.run(learn_task, tasks)):
+        for index, shard in in_task_order(runner.run(learn_task, tasks)):
             _replay(shard, corpus)
+            prepared[index] = shard
     elif learners:  # another plugin learns: it sees every capture, here
         learn_all(files, processor)
     learned = folder / "learned.db"
@@ -343,7 +359,7 @@ def _learn(
         corpus.db.conn.backup(copy)
     finally:
         copy.close()
-    return learned
+    return learned, prepared
 
 
 def _replay(shard: Path, corpus: Corpus) -> None:
@@ -359,11 +375,18 @@ def _replay(shard: Path, corpus: Corpus) -> None:
 
 
 def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Limits) -> Path:
-    """Task: the template blocks of a chunk's pages (those ``Processor.learn`` shows), by URL."""
+    """Task: a chunk's captures prepared, by record id, and the template blocks of its pages.
+
+    Blocks are kept by URL for the pages ``Processor.learn`` shows. Each
+    page is parsed once for both.
+    """
     with written_whole(shard) as temp:
-        connection = sqlite3.connect(str(temp))
+        corpus = Corpus(temp)
         try:
+            processor = Processor(corpus, None, limits)
+            connection = corpus.db.conn
             connection.execute("create table pages (site text, url text, blocks text)")
+            connection.execute("create table prepared (record_id text primary key, data blob)")
             seen: set[str] = set()
             captures = read_captures(
                 chunk.path, None, _payloads_before(payloads, index), None, chunk.start, chunk.end
@@ -371,34 +394,75 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
             try:
                 for capture in captures:
                     learnable = worth_learning(capture, limits) and boilerplate.learnable(capture)
-                    if capture.url in seen or not learnable:
-                        continue
-                    seen.add(capture.url)
-                    found = sorted(boilerplate.page_blocks(capture.page))
+                    if capture.url not in seen and learnable:
+                        seen.add(capture.url)
+                        found = sorted(boilerplate.page_blocks(capture.page))
+                        connection.execute(
+                            "insert into pages values (?, ?, ?)",
+                            [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
+                        )
                     connection.execute(
-                        "insert into pages values (?, ?, ?)",
-                        [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
+                        "insert or replace into prepared values (?, ?)",
+                        [capture.warc_record_id, pickle.dumps(processor.prepare(capture))],
                     )
+                    capture.forget_page()
             except (NotAWarcError, OSError):
                 pass  # the processing pass reports the file
             connection.commit()
         finally:
-            connection.close()
+            corpus.close()
     return shard
 
 
+class PreparedCaptures(Mapping[str, Prepared]):
+    """A learning task's prepared captures, read by record id as the processing task asks."""
+
+    def __init__(self, shard: Path) -> None:
+        self.connection = sqlite3.connect(f"{shard.resolve().as_uri()}?mode=ro", uri=True)
+
+    def __getitem__(self, record_id: str) -> Prepared:
+        row = self.connection.execute(
+            "select data from prepared where record_id = ?", [record_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(record_id)
+        return pickle.loads(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self.connection.execute("select record_id from prepared"))
+
+    def __len__(self) -> int:
+        return self.connection.execute("select count(*) from prepared").fetchone()[0]
+
+    def close(self) -> None:
+        self.connection.close()
+
+
 def extract_task(
-    chunk: Chunk, index: int, payloads: Path, learned: Path, shard: Path, limits: Limits
+    chunk: Chunk,
+    index: int,
+    payloads: Path,
+    learned: Path,
+    shard: Path,
+    limits: Limits,
+    prepared_in: Path | None = None,
 ) -> ChunkResult:
-    """Task: run one chunk through the processing path into its own shard."""
+    """Task: run one chunk through the processing path into its own shard.
+
+    ``prepared_in`` is the chunk's learning shard, whose prepared captures
+    are cleaned and exported without being extracted again.
+    """
     with written_whole(shard) as temp:
         shutil.copyfile(learned, temp)
         corpus = Corpus(temp)
+        prepared = PreparedCaptures(prepared_in) if prepared_in else None
         try:
             processor = Processor(corpus, None, limits)
             report = ExtractReport()
             before = _payloads_before(payloads, index)
-            extract_file(chunk.path, processor, report, before, chunk.start, chunk.end)
+            extract_file(chunk.path, processor, report, before, chunk.start, chunk.end, prepared)
         finally:
+            if prepared is not None:
+                prepared.close()
             corpus.close()
     return ChunkResult(processor.counts, report.problems, report.passed_over)

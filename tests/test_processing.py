@@ -1,6 +1,7 @@
 """The processing path without Scrapy: captures in, corpus rows out."""
 
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -128,6 +129,37 @@ def test_an_extractor_that_raises_is_recorded_and_the_next_one_used(tmp_path, wr
     assert "site layout changed" in error["traceback"]
 
 
+def test_a_capture_prepared_elsewhere_gives_the_rows_of_processing_it_here(
+    tmp_path, writer
+) -> None:
+    """``extract --workers`` extracts in one task and cleans in another, pickled between."""
+    manager = new_plugin_manager()
+    manager.register(RaisingExtractor(), name="fragile_extractor")
+    captures = [
+        capture_of(writer, "/flood", ARTICLE),
+        capture_of(writer, "/odd-bytes", ARTICLE.replace(b"Monday", b"Monday \xff")),
+        capture_of(writer, "/binary", b"\x00\x01\x02\x03PK\x03\x04" * 200),
+    ]
+    here = Processor(Corpus(tmp_path / "here.db"), manager)
+    outcomes = here.process_batch(captures)
+    preparer = Processor(Corpus(tmp_path / "scratch.db"), manager)
+    prepared = {c.warc_record_id: pickle.loads(pickle.dumps(preparer.prepare(c))) for c in captures}
+    assert rows(tmp_path / "scratch.db", "errors") == []  # kept with what was prepared
+    elsewhere = Processor(Corpus(tmp_path / "elsewhere.db"), manager)
+    assert (
+        elsewhere.process_batch(captures, prepared) == outcomes == ["article", "article", "failed"]
+    )
+    assert elsewhere.counts == here.counts
+    for table in ("articles", "errors"):
+        found = [rows(tmp_path / f"{name}.db", table) for name in ("here", "elsewhere")]
+        for row in (*found[0], *found[1]):
+            row.pop("at", None)
+        assert found[0] == found[1]
+    kinds = {(e["url"].rsplit("/", 1)[1], e["kind"]) for e in rows(tmp_path / "here.db", "errors")}
+    assert {("odd-bytes", "undecodable_bytes"), ("binary", "binary_body")} <= kinds
+    assert ("flood", "plugin_error") in kinds
+
+
 class TitleReader:
     """An exporter that reads the parsed page."""
 
@@ -145,10 +177,10 @@ class TreeCountingProcessor(Processor):
     batch: list
     others_parsed: list[int]
 
-    def _extract(self, capture):
+    def _extract(self, capture, prepared=None):
         parsed = [other for other in self.batch if other is not capture and "page" in vars(other)]
         self.others_parsed.append(len(parsed))
-        return super()._extract(capture)
+        return super()._extract(capture, prepared)
 
 
 def test_a_batch_frees_each_parsed_page_and_exporters_still_read_it(tmp_path, writer) -> None:

@@ -34,7 +34,8 @@ def extract_article(capture):
     os._exit(1)
 """
 
-# Kills its worker whenever it extracts the story archived again at a new URL.
+# Kills its worker whenever it cleans (processing pass) or extracts (learning
+# pass) the story archived again at a new URL.
 DIE_ON_RETOLD = """
 import os
 
@@ -42,10 +43,11 @@ from tearsheet import hookimpl
 
 
 @hookimpl(tryfirst=True)
-def extract_article(capture):
+def clean_article(capture):
     if capture.url.endswith("-again.html"):
         os._exit(1)
 """
+DIE_ON_RETOLD_EXTRACTING = DIE_ON_RETOLD.replace("clean_article", "extract_article")
 
 # Learns nothing, but a learning plugin besides the template cleaner's makes
 # the parent learn from every capture in order, as one process does.
@@ -280,6 +282,33 @@ def test_a_chunk_that_kills_every_worker_stops_with_the_shards_before_it_merged(
     extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
     report = extract_warcs([one_file], corpus, workers=2)  # run again: the rest added
     assert report.counts["article"] == 7
+    assert rows(corpus) == rows(single)
+
+
+@pytest.mark.slow
+def test_a_chunk_that_kills_every_worker_while_extracting_merges_nothing(
+    one_file, tmp_path, monkeypatch
+) -> None:
+    """Articles are extracted in the learning pass: no chunk is cleaned before all are learned."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "die_again.py").write_text(DIE_ON_RETOLD_EXTRACTING)
+    monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
+    monkeypatch.setattr(manager, "_current", None)
+    monkeypatch.setattr(shards, "MIN_CHUNK_CAPTURES", 1)
+    corpus = tmp_path / "out" / "corpus.db"
+    with pytest.raises(ParallelError, match="died 3 times"):
+        extract_warcs([one_file], corpus, workers=2)
+    partial = sqlite_utils.Database(corpus)
+    assert partial.execute("select count(*) from articles").fetchone()[0] == 0
+    partial.conn.close()
+    assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
+
+    monkeypatch.delenv("TEARSHEET_PLUGINS_DIR")
+    monkeypatch.setattr(manager, "_current", None)
+    single = tmp_path / "single" / "corpus.db"
+    extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
+    assert extract_warcs([one_file], corpus, workers=2).counts["article"] == 7
     assert rows(corpus) == rows(single)
 
 
