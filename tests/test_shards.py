@@ -258,12 +258,18 @@ def test_one_file_in_chunks_gives_the_rows_of_one_process(one_file, tmp_path, mo
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("plugin", "merged_before"),
+    [(DIE_ON_RETOLD, True), (DIE_ON_RETOLD_EXTRACTING, False)],
+    ids=["cleaning", "extracting"],
+)
 def test_a_chunk_that_kills_every_worker_stops_with_the_shards_before_it_merged(
-    one_file, tmp_path, monkeypatch
+    one_file, tmp_path, monkeypatch, plugin, merged_before
 ) -> None:
+    """Articles are extracted in the learning pass, so a chunk that dies there merges nothing."""
     plugins = tmp_path / "plugins"
     plugins.mkdir()
-    (plugins / "die_again.py").write_text(DIE_ON_RETOLD)
+    (plugins / "die_again.py").write_text(plugin)
     monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
     monkeypatch.setattr(manager, "_current", None)  # forked workers load the plugins afresh
     monkeypatch.setattr(shards, "MIN_CHUNK_CAPTURES", 1)
@@ -273,7 +279,8 @@ def test_a_chunk_that_kills_every_worker_stops_with_the_shards_before_it_merged(
     partial = sqlite_utils.Database(corpus)
     urls = [url for (url,) in partial.execute("select url from articles")]
     partial.conn.close()
-    assert urls and not any(url.endswith("-again.html") for url in urls)  # up to the last chunk
+    assert bool(urls) is merged_before  # up to the last chunk, or none
+    assert not any(url.endswith("-again.html") for url in urls)
     assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
 
     monkeypatch.delenv("TEARSHEET_PLUGINS_DIR")
@@ -282,33 +289,6 @@ def test_a_chunk_that_kills_every_worker_stops_with_the_shards_before_it_merged(
     extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
     report = extract_warcs([one_file], corpus, workers=2)  # run again: the rest added
     assert report.counts["article"] == 7
-    assert rows(corpus) == rows(single)
-
-
-@pytest.mark.slow
-def test_a_chunk_that_kills_every_worker_while_extracting_merges_nothing(
-    one_file, tmp_path, monkeypatch
-) -> None:
-    """Articles are extracted in the learning pass: no chunk is cleaned before all are learned."""
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "die_again.py").write_text(DIE_ON_RETOLD_EXTRACTING)
-    monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
-    monkeypatch.setattr(manager, "_current", None)
-    monkeypatch.setattr(shards, "MIN_CHUNK_CAPTURES", 1)
-    corpus = tmp_path / "out" / "corpus.db"
-    with pytest.raises(ParallelError, match="died 3 times"):
-        extract_warcs([one_file], corpus, workers=2)
-    partial = sqlite_utils.Database(corpus)
-    assert partial.execute("select count(*) from articles").fetchone()[0] == 0
-    partial.conn.close()
-    assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
-
-    monkeypatch.delenv("TEARSHEET_PLUGINS_DIR")
-    monkeypatch.setattr(manager, "_current", None)
-    single = tmp_path / "single" / "corpus.db"
-    extract_warcs([one_file], single, manager=new_plugin_manager(PluginChoice()))
-    assert extract_warcs([one_file], corpus, workers=2).counts["article"] == 7
     assert rows(corpus) == rows(single)
 
 
