@@ -37,10 +37,16 @@ def _now() -> str:
 
 
 class Corpus:
-    """A corpus database open for writing."""
+    """A corpus database open for writing.
 
-    def __init__(self, path: Path | str) -> None:
+    ``for_merge`` marks a shard that ``tearsheet.merge`` merges before anyone
+    reads it (an ``extract --workers`` task's): plugins may leave out what
+    the merge works out again, as the stories plugin leaves story placement.
+    """
+
+    def __init__(self, path: Path | str, for_merge: bool = False) -> None:
         self.path = Path(path)
+        self.for_merge = for_merge
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(
             str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False

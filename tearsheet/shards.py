@@ -454,7 +454,7 @@ def extract_task(
     """
     with written_whole(shard) as temp:
         shutil.copyfile(learned, temp)
-        corpus = Corpus(temp)
+        corpus = Corpus(temp, for_merge=True)
         prepared = PreparedCaptures(prepared_in) if prepared_in else None
         try:
             processor = Processor(corpus, None, limits)

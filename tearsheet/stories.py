@@ -547,18 +547,12 @@ class StoryIndex:
 
     def _index(self, url: str) -> np.ndarray:
         """The article's words as compared; its signature stored and indexed, if it has one."""
-        row = self.db.execute("select text from articles where url = ?", [url]).fetchone()
-        text = (row[0] or "") if row else ""
-        found = features(text)
+        text, found, values = store_signature(self.db, url)
         self.cache.put(url, text, found)
-        if len(found) >= MIN_FEATURES:
-            values = signature(found)
+        if values is not None:
             self.graph.add(url, values)
-            row = {"article": url, "signature": _to_blob(values)}
-            upsert_row(self.db, "story_signatures", row, "article")
         else:
             self.graph.remove(url)
-            self.db.execute("delete from story_signatures where article = ?", [url])
         return found
 
     def _join(self, url: str, found: np.ndarray) -> int | None:
@@ -636,6 +630,21 @@ class StoryIndex:
 
 def _urls(record: dict) -> set[str]:
     return {member["article"] for member in record["members"]}
+
+
+def store_signature(
+    db: sqlite_utils.Database, url: str
+) -> tuple[str, np.ndarray, np.ndarray | None]:
+    """Store the stored article's signature (or none: too few words); its text, words, signature."""
+    row = db.execute("select text from articles where url = ?", [url]).fetchone()
+    text = (row[0] or "") if row else ""
+    found = features(text)
+    if len(found) < MIN_FEATURES:
+        db.execute("delete from story_signatures where article = ?", [url])
+        return text, found, None
+    values = signature(found)
+    upsert_row(db, "story_signatures", {"article": url, "signature": _to_blob(values)}, "article")
+    return text, found, values
 
 
 def assign_story(

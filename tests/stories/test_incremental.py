@@ -6,6 +6,9 @@ import pytest
 import sqlite_utils
 
 from tearsheet.article import Article
+from tearsheet.corpus import Corpus
+from tearsheet.merge import merge_corpora
+from tearsheet.plugins.default import sqlite_exporter
 from tearsheet.plugins.default import stories as stories_plugin
 from tearsheet.stories import StoryIndex, assign_story, compute_stories
 
@@ -130,3 +133,26 @@ def test_an_index_holds_one_row_per_article_however_often_it_reads_back(tmp_path
     indexed = corpus.db["story_signatures"].count
     assert indexed == len(pieces)
     assert len(index.graph.urls) == indexed  # each row written once, none left dead
+
+
+def test_shards_for_a_merge_keep_signatures_and_the_merge_places_their_articles(
+    tmp_path,
+) -> None:
+    """An ``extract --workers`` task's shard leaves story placement to the merge."""
+    pieces = [*demo_pieces(), *same_topic_pieces()]
+    whole = open_corpus(tmp_path / "whole.db")
+    stories_plugin.prepare_corpus(whole.db)
+    arrive(whole, pieces)
+    shards = []
+    for number, half in enumerate((pieces[::2], pieces[1::2])):
+        shard = Corpus(tmp_path / f"shard-{number}.db", for_merge=True)
+        sqlite_exporter.prepare_corpus(shard.db)
+        arrive(shard, half)
+        assert shard.db["story_signatures"].count == len(half)
+        assert shard.db["stories"].count == 0
+        shard.close()
+        shards.append(shard.path)
+    merged = merge_corpora(shards, tmp_path / "merged.db")
+    assert merged.stories == len(groups(whole.db)) == 1
+    db = sqlite_utils.Database(tmp_path / "merged.db")
+    assert groups(db) == groups(whole.db)

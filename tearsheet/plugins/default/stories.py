@@ -14,7 +14,7 @@ import sqlite_utils
 
 from tearsheet.merge import shard_columns
 from tearsheet.plugins import hookimpl
-from tearsheet.stories import StoryIndex, compute_stories, create_tables
+from tearsheet.stories import StoryIndex, compute_stories, create_tables, store_signature
 
 # One index per open corpus: rebuilt from stored signatures once, not per article.
 _indexes: "weakref.WeakKeyDictionary[Any, StoryIndex]" = weakref.WeakKeyDictionary()
@@ -30,6 +30,10 @@ def prepare_corpus(db: sqlite_utils.Database) -> None:
 def export_article(article: Any, corpus: Any) -> None:
     """Runs after the SQLite exporter, so the stored row (not a stale capture) is placed."""
     if not corpus.db["articles"].exists():
+        return
+    if getattr(corpus, "for_merge", False):  # the merge places it, from its signature
+        create_tables(corpus.db)
+        store_signature(corpus.db, article.url)
         return
     index = _indexes.get(corpus)
     if index is None or index.db is not corpus.db:
