@@ -9,10 +9,14 @@ from typing import Any
 
 import pluggy
 
+from tearsheet.archive import Capture
 from tearsheet.archive.files import warc_files
 from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
 from tearsheet.processing import Limits, Prepared, Processor
+
+BATCH_SIZE = 16  # captures whose rows are written in one transaction
+BATCH_BYTES = 4 * 1024 * 1024  # or fewer, once their bodies hold this much
 
 
 @dataclass
@@ -141,14 +145,20 @@ def extract_file(
     for captures extracted already.
     """
     problems: list[ReadProblem] = []
+    batch: list[Capture] = []
     try:
         captures = read_captures(path, problems, payloads, report.passed_over, start, end)
         for capture in captures:
-            processor.process_batch([capture], prepared)
+            batch.append(capture)
+            if len(batch) == BATCH_SIZE or sum(len(c.body) for c in batch) >= BATCH_BYTES:
+                processor.process_batch(batch, prepared)
+                batch = []
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))
     except OSError as exc:
         problems.append(ReadProblem(path.name, None, f"{path}: cannot read: {exc.strerror}"))
+    if batch:  # read before the file ended or broke off
+        processor.process_batch(batch, prepared)
     for problem in problems:
         processor.report(str(path), "read", "unreadable_warc", problem.message)
     report.problems.extend(problems)
