@@ -37,6 +37,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -53,7 +54,9 @@ MIN_WORDS = 3
 MAX_CHARS = 2000
 WORD = re.compile(r"\w+")
 DIGIT = re.compile(r"\d")
-SILENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "svg"})
+# Elements whose text is not shown; SVG pictures' text shows, but is in no template line.
+SILENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
+MAX_LOOKS = 65_536  # element looks remembered (``describe``) before starting afresh
 INLINE_TAGS = frozenset(
     [
         "a",
@@ -97,6 +100,7 @@ SCHEMA = (
 
 # A block as counted: (layout path, normalised text).
 TemplateBlock = tuple[str, str]
+_LOOKS: dict[tuple[str, str | None, str | None], str] = {}
 
 
 def site_of(url: str) -> str:
@@ -120,15 +124,27 @@ def describe(element: HtmlElement) -> str:
     the layout.
     """
     tag = element.tag if isinstance(element.tag, str) else "?"
-    first_class = next(
-        (name for name in (element.get("class") or "").split() if not DIGIT.search(name)), ""
-    )
-    identifier = (element.get("id") or "").strip()
-    return (
-        tag
-        + (f".{first_class}" if first_class else "")
-        + (f"#{identifier}" if identifier and not DIGIT.search(identifier) else "")
-    ).lower()
+    return _look(tag, element.get("class"), element.get("id"))
+
+
+def _look(tag: str, classes: str | None, identifier: str | None) -> str:
+    """``describe`` of an element with this tag, class and id attribute, remembered.
+
+    A site's pages share their looks, and every page is walked whole.
+    """
+    key = (tag, classes, identifier)
+    found = _LOOKS.get(key)
+    if found is None:
+        if len(_LOOKS) >= MAX_LOOKS:
+            _LOOKS.clear()
+        first_class = next((name for name in (classes or "").split() if not DIGIT.search(name)), "")
+        identifier = (identifier or "").strip()
+        found = _LOOKS[key] = (
+            tag
+            + (f".{first_class}" if first_class else "")
+            + (f"#{identifier}" if identifier and not DIGIT.search(identifier) else "")
+        ).lower()
+    return found
 
 
 def layout_path(element: HtmlElement, known: dict[HtmlElement, str] | None = None) -> str:
@@ -152,27 +168,64 @@ def layout_path(element: HtmlElement, known: dict[HtmlElement, str] | None = Non
     return path
 
 
+@dataclass
+class PageWalk:
+    """What one walk of a page's body found, for the two readers of all its text.
+
+    ``blocks`` are its template blocks (``page_blocks``). ``text`` is its
+    visible text with white space removed, ``starts`` where each piece of
+    it starts, ``owners`` the element each piece belongs to (an element's
+    text, or its parent's for its tail) and ``linked`` whether the piece is
+    link text: what finding each article line's origin needs
+    (``tearsheet.cleaning.origin.PageText``). A crawl and ``extract`` need
+    both for every page, so the tree is walked once for them
+    (``capture_walk``).
+    """
+
+    blocks: set[TemplateBlock]
+    text: str
+    starts: list[int]
+    owners: list[HtmlElement]
+    linked: list[bool]
+
+
 def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     """The page's visible lines, each with its layout path, normalised.
 
     A line is the text between block elements and line breaks. Cheap on
     purpose (one lxml walk, no extraction): learning reads every page, so
-    silent subtrees (scripts, styles, comments) are skipped whole, white
-    space between elements is never joined, and a look is described once
-    per page. Lines shorter than ``MIN_WORDS`` words or longer than
+    silent subtrees (scripts, styles, comments, SVG pictures) are skipped
+    whole, white space between elements is never joined, and looks are
+    described once. Lines shorter than ``MIN_WORDS`` words or longer than
     ``MAX_CHARS`` characters are left out: too common to mean template, or
     too long to be one.
     """
     if isinstance(page, str):
         page = parse_html(page)
+    return walk_page(page).blocks
+
+
+def capture_walk(capture: Capture) -> PageWalk:
+    """``walk_page`` of the capture's page, walked once for all its readers."""
+    return capture.derived("page_walk", walk_page)
+
+
+def walk_page(page: HtmlElement | None) -> PageWalk:
+    """Walk the page's body once for its template blocks and its text by owner (``PageWalk``)."""
     if page is None:
-        return set()
+        return PageWalk(set(), "", [], [], [])
     root = page.find("body")
     root = page if root is None else root
     blocks: set[TemplateBlock] = set()
     line: list[str] = []
     paths = [""]
-    looks: dict[tuple[str, str | None, str | None], str] = {}
+    pieces: list[str] = []
+    starts: list[int] = []
+    owners: list[HtmlElement] = []
+    linked: list[bool] = []
+    position = links = 0
+    stack: list[HtmlElement] = []
+    muted: HtmlElement | None = None  # an SVG picture: its text is in no template line
 
     def flush() -> None:
         text = normalise(" ".join(line))
@@ -182,30 +235,49 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        breaks = bool(tag) and tag not in INLINE_TAGS and element is not root
+        tag = element.tag
+        if tag.__class__ is not str:
+            tag = ""  # a comment or processing instruction
         if event == "start":
-            if breaks:
+            links += tag == "a"
+            stack.append(element)
+            if muted is None and tag and tag not in INLINE_TAGS and element is not root:
                 if line:
                     flush()
-                key = (tag, element.get("class"), element.get("id"))
-                look = looks.get(key)
-                if look is None:
-                    look = looks[key] = describe(element)
+                look = _look(tag, element.get("class"), element.get("id"))
                 paths.append(f"{paths[-1]} {look}".lstrip())
-            if tag in SILENT_TAGS or not tag:
+            if not tag or tag in SILENT_TAGS:
                 walker.skip_subtree()  # its text is never read; its tail is
-            elif (text := element.text) and not text.isspace():
+                continue
+            if tag == "svg" and muted is None:
+                muted = element
+            text, owner = element.text, element
+            if muted is None and text and not text.isspace():
                 line.append(text)
         else:
-            if breaks:
-                if line:
-                    flush()
-                paths.pop()
-            if (tail := element.tail) and not tail.isspace() and element is not root:
-                line.append(tail)
+            links -= tag == "a"
+            stack.pop()
+            if muted is element:
+                muted = None
+            if muted is None:
+                if tag and tag not in INLINE_TAGS and element is not root:
+                    if line:
+                        flush()
+                    paths.pop()
+                if (tail := element.tail) and not tail.isspace() and element is not root:
+                    line.append(tail)
+            if not stack:
+                continue
+            text, owner = element.tail, stack[-1]
+        if text and not text.isspace():  # most are: the white space between tags
+            squeezed = "".join(text.split())
+            pieces.append(squeezed)
+            starts.append(position)
+            owners.append(owner)
+            linked.append(links > 0)
+            position += len(squeezed)
     flush()
-    return blocks
+    return PageWalk(blocks, "".join(pieces), starts, owners, linked)
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -262,7 +334,7 @@ def blocks_to_learn(db: sqlite_utils.Database, capture: Capture) -> set[Template
         counted = "select 1 from boilerplate_pages where site = ? and url = ?"
         if db.execute(counted, [site_of(capture.url), capture.url]).fetchone() is not None:
             return None  # as learn_page would say, without parsing the page again
-    return page_blocks(capture.page)
+    return capture_walk(capture).blocks
 
 
 def learnable(capture: Capture) -> bool:

@@ -1,5 +1,7 @@
 """Rebuilding a corpus from WARC files alone (``tearsheet extract``)."""
 
+import sqlite3
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -13,6 +15,7 @@ from tearsheet.archive import Capture
 from tearsheet.archive.files import warc_files
 from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
+from tearsheet.prepared import PreparedCaptures, create_prepared_table, keep_prepared
 from tearsheet.processing import Limits, Prepared, Processor
 
 BATCH_SIZE = 16  # captures whose rows are written in one transaction
@@ -67,13 +70,7 @@ def extract_warcs(
             if runner is not None:
                 _extract_in_shards(files, corpus, processor, runner, limits, on_file, report)
             else:
-                learn_all(files, processor)
-                payloads = PayloadIndex()
-                for path in files:
-                    if on_file is not None:
-                        on_file(path)
-                    extract_file(path, processor, report, payloads)
-                report.counts = dict(processor.counts)
+                _extract_here(files, processor, on_file, report)
             passed_over = {f"passed_over:{kind}": n for kind, n in report.passed_over.items()}
             corpus.finish_run(run_id, {**report.counts, **passed_over, "files": report.files})
         finally:
@@ -111,22 +108,59 @@ def _extract_in_shards(
     report.problems.extend(ReadProblem("", None, problem) for problem in merge_problems)
 
 
-def learn_all(files: list[Path], processor: Processor) -> None:
+def _extract_here(
+    files: list[Path],
+    processor: Processor,
+    on_file: Callable[[Path], None] | None,
+    report: ExtractReport,
+) -> None:
+    """Both passes in this process: learn and prepare every capture, then clean and store."""
+    corpus_path = processor.corpus.path
+    with tempfile.TemporaryDirectory(prefix=f".{corpus_path.name}.", dir=corpus_path.parent) as tmp:
+        store = Path(tmp) / "prepared.db"
+        learn_all(files, processor, store)
+        prepared = PreparedCaptures(store)
+        try:
+            payloads = PayloadIndex()
+            for path in files:
+                if on_file is not None:
+                    on_file(path)
+                extract_file(path, processor, report, payloads, prepared=prepared)
+        finally:
+            prepared.close()
+    report.counts = dict(processor.counts)
+
+
+def learn_all(files: list[Path], processor: Processor, prepare_into: Path | None = None) -> None:
     """Learning plugins see every capture before any article is cleaned.
 
     A site's template is only known once all its pages were seen; cleaning
     with it from the first page on gives the rows a finished crawl has.
+    With ``prepare_into``, each capture is also prepared (``Processor.prepare``)
+    into that file while its page is parsed (``tearsheet.prepared``).
     Unreadable files are reported by the processing pass that follows.
     What another process's writes made wait (``Corpus.write_soon``) is
     written before the first article is cleaned.
     """
-    payloads = PayloadIndex()
-    for path in files:
-        try:
-            for capture in read_captures(path, None, payloads):
-                processor.learn(capture)
-        except (NotAWarcError, OSError):
-            continue
+    kept = sqlite3.connect(str(prepare_into)) if prepare_into else None
+    try:
+        if kept is not None:
+            create_prepared_table(kept)
+        payloads = PayloadIndex()
+        for path in files:
+            try:
+                for capture in read_captures(path, None, payloads):
+                    processor.learn(capture)
+                    if kept is not None:
+                        keep_prepared(kept, capture.warc_record_id, processor.prepare(capture))
+                    capture.forget_page()
+            except (NotAWarcError, OSError):
+                continue
+        if kept is not None:
+            kept.commit()
+    finally:
+        if kept is not None:
+            kept.close()
     processor.corpus.write_kept()
 
 

@@ -43,12 +43,11 @@ corpus's folder at the same paths.
 
 import json
 import math
-import pickle
 import shutil
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -69,7 +68,8 @@ from tearsheet.cleaning import template
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.merge import merge_corpora
-from tearsheet.processing import Limits, Prepared, Processor, worth_learning
+from tearsheet.prepared import PreparedCaptures, create_prepared_table, keep_prepared
+from tearsheet.processing import Limits, Processor, worth_learning
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
@@ -386,7 +386,7 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
             processor = Processor(corpus, None, limits)
             connection = corpus.db.conn
             connection.execute("create table pages (site text, url text, blocks text)")
-            connection.execute("create table prepared (record_id text primary key, data blob)")
+            create_prepared_table(connection)
             seen: set[str] = set()
             captures = read_captures(
                 chunk.path, None, _payloads_before(payloads, index), None, chunk.start, chunk.end
@@ -396,15 +396,12 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
                     learnable = worth_learning(capture, limits) and boilerplate.learnable(capture)
                     if capture.url not in seen and learnable:
                         seen.add(capture.url)
-                        found = sorted(boilerplate.page_blocks(capture.page))
+                        found = sorted(boilerplate.capture_walk(capture).blocks)
                         connection.execute(
                             "insert into pages values (?, ?, ?)",
                             [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
                         )
-                    connection.execute(
-                        "insert or replace into prepared values (?, ?)",
-                        [capture.warc_record_id, pickle.dumps(processor.prepare(capture))],
-                    )
+                    keep_prepared(connection, capture.warc_record_id, processor.prepare(capture))
                     capture.forget_page()
             except (NotAWarcError, OSError):
                 pass  # the processing pass reports the file
@@ -412,30 +409,6 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
         finally:
             corpus.close()
     return shard
-
-
-class PreparedCaptures(Mapping[str, Prepared]):
-    """A learning task's prepared captures, read by record id as the processing task asks."""
-
-    def __init__(self, shard: Path) -> None:
-        self.connection = sqlite3.connect(f"{shard.resolve().as_uri()}?mode=ro", uri=True)
-
-    def __getitem__(self, record_id: str) -> Prepared:
-        row = self.connection.execute(
-            "select data from prepared where record_id = ?", [record_id]
-        ).fetchone()
-        if row is None:
-            raise KeyError(record_id)
-        return pickle.loads(row[0])
-
-    def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self.connection.execute("select record_id from prepared"))
-
-    def __len__(self) -> int:
-        return self.connection.execute("select count(*) from prepared").fetchone()[0]
-
-    def close(self) -> None:
-        self.connection.close()
 
 
 def extract_task(
@@ -455,14 +428,14 @@ def extract_task(
     with written_whole(shard) as temp:
         shutil.copyfile(learned, temp)
         corpus = Corpus(temp, for_merge=True)
-        prepared = PreparedCaptures(prepared_in) if prepared_in else None
+        kept = PreparedCaptures(prepared_in) if prepared_in else None
         try:
             processor = Processor(corpus, None, limits)
             report = ExtractReport()
             before = _payloads_before(payloads, index)
-            extract_file(chunk.path, processor, report, before, chunk.start, chunk.end, prepared)
+            extract_file(chunk.path, processor, report, before, chunk.start, chunk.end, kept)
         finally:
-            if prepared is not None:
-                prepared.close()
+            if kept is not None:
+                kept.close()
             corpus.close()
     return ChunkResult(processor.counts, report.problems, report.passed_over)

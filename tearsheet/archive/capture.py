@@ -1,15 +1,18 @@
 """Capture: one archived HTTP response as the processing path sees it."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import charset_normalizer
 from w3lib.encoding import html_to_unicode
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement, HTMLParser
+
+T = TypeVar("T")
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 # The control characters XML forbids (tab, newline and carriage return aside).
@@ -156,14 +159,30 @@ class Capture:
         """
         return parse_html(self.text)
 
+    def derived(self, name: str, compute: "Callable[[HtmlElement | None], T]") -> T:
+        """``compute(self.page)``, worked out once for every reader and freed with the tree.
+
+        For what more than one step reads off the whole page (template
+        learning and finding each article line's origin both walk all its
+        text): the first step to ask works it out.
+        """
+        found = self.__dict__.setdefault("_derived", {})
+        if name not in found:
+            found[name] = compute(self.page)
+        return found[name]
+
     def forget_page(self) -> None:
         """Free the parsed tree (several times the page's size); it is parsed again if asked for.
 
         A worker processes a batch of pages before writing their rows: without
         this, every page of the batch kept its tree until the batch was written.
+        What was ``derived`` from it goes too.
         """
         self.__dict__.pop("page", None)
+        self.__dict__.pop("_derived", None)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to a worker process) without the parsed tree: it is parsed there."""
-        return {key: value for key, value in self.__dict__.items() if key != "page"}
+        return {
+            key: value for key, value in self.__dict__.items() if key not in ("page", "_derived")
+        }

@@ -15,9 +15,8 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from tearsheet.article import Block
-from tearsheet.boilerplate import layout_path
+from tearsheet.boilerplate import SILENT_TAGS, PageWalk, layout_path
 
-SILENT_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title"})
 KINDS = {"p": "paragraph", "head": "heading", "list": "item", "quote": "quote", "table": "row"}
 LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.)\s+")
 KEY_LENGTH = 40
@@ -68,6 +67,11 @@ class PageText:
                 position += len(squeezed)
         return cls("".join(pieces), starts, owners, linked)
 
+    @classmethod
+    def of_walk(cls, walk: PageWalk) -> "PageText":
+        """The same, from a walk made for template learning as well (``walk_page``)."""
+        return cls(walk.text, walk.starts, walk.owners, walk.linked)
+
     def owner_at(self, offset: int) -> HtmlElement:
         return self.owners[bisect_right(self.starts, offset) - 1]
 
@@ -88,12 +92,13 @@ class PageText:
 
 
 def article_blocks(
-    body: etree._Element, page: HtmlElement
+    body: etree._Element, page: HtmlElement, page_text: PageText | None = None
 ) -> tuple[list[Block], HtmlElement | None]:
     """trafilatura's output body as Blocks described by their place in ``page``.
 
     Also returns the main container: the innermost element of ``page``
     holding most of the article's text (None if no line was found in it).
+    ``page_text`` is ``PageText.of(page)`` when the caller has it already.
     """
     from trafilatura.xml import xmltotxt
 
@@ -103,7 +108,7 @@ def article_blocks(
         for line in xmltotxt(child, False).split("\n")
         if line.strip()
     ]
-    page_text = PageText.of(page)
+    page_text = page_text or PageText.of(page)
     found: list[tuple[HtmlElement, float] | None] = []
     cursor = 0
     for line, kind in lines:

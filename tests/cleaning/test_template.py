@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import sqlite_utils
 
+from tearsheet.archive.capture import parse_html
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.reader import PayloadIndex
 from tearsheet.archive.writer import WarcFileWriter
@@ -18,7 +19,9 @@ from tearsheet.boilerplate import (
     normalise,
     page_blocks,
     site_of,
+    walk_page,
 )
+from tearsheet.cleaning.origin import PageText
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.plugins.manager import new_plugin_manager
@@ -58,6 +61,28 @@ def test_page_blocks_are_lines_with_their_place_in_the_layout() -> None:
     assert ("main.site-main#main article.post div.entry-content p", normalise(STORY[0])) in blocks
     assert any(text == "a linked word stays in its line" for _, text in blocks)
     assert not any("short one" in text or "tracking" in text for _, text in blocks)
+
+
+def test_one_walk_gives_the_template_lines_and_the_text_line_origins_read() -> None:
+    """Learning and extraction share the walk; an SVG picture's words are text, not template."""
+    page = parse_html(
+        news_page(
+            "<p>Share <svg><text>the share icon drawn here</text></svg> this story now</p>"
+            "<!-- a comment with words in it --><p>After the comment, <i>three</i> more words.</p>"
+        )
+    )
+    walk = walk_page(page)
+    alone = PageText.of(page)
+    assert (walk.text, walk.starts, walk.owners, walk.linked) == (
+        alone.text,
+        alone.starts,
+        alone.owners,
+        alone.linked,
+    )
+    assert "theshareicondrawnhere" in walk.text
+    assert any(text == "this story now" for _, text in walk.blocks)  # the picture breaks the line
+    assert not any("icon" in text or "comment with" in text for _, text in walk.blocks)
+    assert walk.blocks == page_blocks(page)
 
 
 def test_a_block_counts_once_per_page(tmp_path) -> None:

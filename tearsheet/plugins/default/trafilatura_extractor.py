@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING
 
 from tearsheet.archive import Capture
 from tearsheet.article import Article
+from tearsheet.boilerplate import capture_walk
 from tearsheet.cleaning.continuation import with_continuations
 from tearsheet.cleaning.hidden import without_hover_cards
-from tearsheet.cleaning.origin import article_blocks
+from tearsheet.cleaning.origin import PageText, article_blocks
 from tearsheet.metadata import page_metadata
 from tearsheet.plugins import hookimpl
 
@@ -47,7 +48,9 @@ def extract_article(capture: Capture) -> Article | None:
             break
     if document is None or document.body is None:
         return None
-    blocks, main = article_blocks(document.body, page)
+    # The page's text as template learning walked it, unless hover cards were cut.
+    walked = PageText.of_walk(capture_walk(capture)) if page is capture.page else None
+    blocks, main = article_blocks(document.body, page, walked)
     blocks = with_continuations(blocks, main, page)
     if not blocks:
         return None

@@ -1,0 +1,52 @@
+"""Captures prepared in one pass and cleaned in the next, kept in a SQLite table.
+
+``tearsheet extract`` learns every page of the site templates before it
+cleans any article, and both learning and extracting need the parsed page.
+So the learning pass also prepares each capture (``Processor.prepare``:
+classified and extracted, not yet cleaned) and keeps what it gave here, by
+WARC record id; the processing pass cleans and exports it, parsing no page a
+second time. The table lives in a file of its own: a task's shard, or a
+temporary file next to the corpus.
+"""
+
+import pickle
+import sqlite3
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from tearsheet.processing import Prepared
+
+
+def create_prepared_table(connection: sqlite3.Connection) -> None:
+    connection.execute("create table prepared (record_id text primary key, data blob)")
+
+
+def keep_prepared(connection: sqlite3.Connection, record_id: str, prepared: Prepared) -> None:
+    """Keep what a capture was prepared into (pickled: our own temporary file)."""
+    connection.execute(
+        "insert or replace into prepared values (?, ?)", [record_id, pickle.dumps(prepared)]
+    )
+
+
+class PreparedCaptures(Mapping[str, Prepared]):
+    """The prepared captures of a file, read by record id as the processing pass asks."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+    def __getitem__(self, record_id: str) -> Prepared:
+        row = self.connection.execute(
+            "select data from prepared where record_id = ?", [record_id]
+        ).fetchone()
+        if row is None:
+            raise KeyError(record_id)
+        return pickle.loads(row[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self.connection.execute("select record_id from prepared"))
+
+    def __len__(self) -> int:
+        return self.connection.execute("select count(*) from prepared").fetchone()[0]
+
+    def close(self) -> None:
+        self.connection.close()
