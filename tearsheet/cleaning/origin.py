@@ -15,7 +15,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from tearsheet.article import Block
-from tearsheet.boilerplate import SILENT_TAGS, PageWalk, layout_path
+from tearsheet.boilerplate import PageWalk, layout_path, walk_page
 
 KINDS = {"p": "paragraph", "head": "heading", "list": "item", "quote": "quote", "table": "row"}
 LIST_MARKER = re.compile(r"^(?:[-*•]|\d+\.)\s+")
@@ -34,42 +34,12 @@ class PageText:
 
     @classmethod
     def of(cls, page: HtmlElement) -> "PageText":
-        root = page.find("body")
-        root = page if root is None else root
-        pieces: list[str] = []
-        starts: list[int] = []
-        owners: list[HtmlElement] = []
-        linked: list[bool] = []
-        position = links = 0
-        stack: list[HtmlElement] = []
-        walker = etree.iterwalk(root, events=("start", "end"))
-        for event, element in walker:
-            tag = element.tag
-            if event == "start":
-                links += tag == "a"
-                stack.append(element)
-                if tag.__class__ is not str or tag in SILENT_TAGS:
-                    walker.skip_subtree()  # no text of its own or inside; its tail is read
-                    continue
-                text, owner = element.text, element
-            else:
-                links -= tag == "a"
-                stack.pop()
-                if not stack:
-                    continue
-                text, owner = element.tail, stack[-1]
-            if text and not text.isspace():  # most are: the white space between tags
-                squeezed = "".join(text.split())
-                pieces.append(squeezed)
-                starts.append(position)
-                owners.append(owner)
-                linked.append(links > 0)
-                position += len(squeezed)
-        return cls("".join(pieces), starts, owners, linked)
+        """Walked with the page's template blocks (``walk_page``): learning reads both."""
+        return cls.of_walk(walk_page(page))
 
     @classmethod
     def of_walk(cls, walk: PageWalk) -> "PageText":
-        """The same, from a walk made for template learning as well (``walk_page``)."""
+        """From a walk of the page made already (``tearsheet.boilerplate.capture_walk``)."""
         return cls(walk.text, walk.starts, walk.owners, walk.linked)
 
     def owner_at(self, offset: int) -> HtmlElement:
