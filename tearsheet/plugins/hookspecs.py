@@ -85,7 +85,11 @@ def export_article(article: Any, capture: Any, corpus: Any) -> None:
     """Store a finished article: every exporter receives every article.
 
     ``corpus`` is the ``tearsheet.corpus.Corpus`` being written;
-    ``corpus.db`` is its sqlite-utils Database.
+    ``corpus.db`` is its sqlite-utils Database. ``corpus.for_merge`` is true
+    in a shard that ``extract --workers`` merges before anyone reads it: an
+    exporter may leave out there what its ``merge_shard`` works out again
+    (the stories plugin stores the article's signature and leaves placing it
+    in a story to the merge).
     """
 
 
