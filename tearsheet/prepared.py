@@ -9,6 +9,7 @@ second time. The table lives in a file of its own: a task's shard, or a
 temporary file next to the corpus.
 """
 
+import logging
 import pickle
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -16,16 +17,25 @@ from pathlib import Path
 
 from tearsheet.processing import Prepared
 
+log = logging.getLogger(__name__)
+
 
 def create_prepared_table(connection: sqlite3.Connection) -> None:
     connection.execute("create table prepared (record_id text primary key, data blob)")
 
 
 def keep_prepared(connection: sqlite3.Connection, record_id: str, prepared: Prepared) -> None:
-    """Keep what a capture was prepared into (pickled: our own temporary file)."""
-    connection.execute(
-        "insert or replace into prepared values (?, ?)", [record_id, pickle.dumps(prepared)]
-    )
+    """Keep what a capture was prepared into (pickled: our own temporary file).
+
+    An article a plugin made that cannot be pickled is not kept: the
+    processing pass extracts that capture again.
+    """
+    try:
+        data = pickle.dumps(prepared)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        log.info("%s: prepared again when processed (%s)", record_id, exc)
+        return
+    connection.execute("insert or replace into prepared values (?, ?)", [record_id, data])
 
 
 class PreparedCaptures(Mapping[str, Prepared]):

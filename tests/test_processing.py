@@ -12,6 +12,7 @@ import sqlite_utils
 from tearsheet import extract_html
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
 from tearsheet.archive.writer import WarcFileWriter
+from tearsheet.article import Article
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import extract_warcs
 from tearsheet.plugins import hookimpl
@@ -243,3 +244,29 @@ def test_importing_tearsheet_and_extracting_load_no_scrapy_or_twisted() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+class UnpicklableArticle(Article):
+    """An article a plugin made with something pickle cannot carry."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.callback = lambda: None
+
+
+class UnpicklableExtractor:
+    @hookimpl(tryfirst=True)
+    def extract_article(self, capture):
+        return UnpicklableArticle(url=capture.url, text="\n".join(PARAGRAPHS), title="Kept anyway")
+
+
+def test_an_article_that_cannot_be_kept_between_passes_is_extracted_again(tmp_path, writer) -> None:
+    manager = new_plugin_manager()
+    manager.register(UnpicklableExtractor(), name="unpicklable_extractor")
+    capture_of(writer, "/flood", ARTICLE)
+    writer.close()
+    report = extract_warcs([tmp_path / "warc"], tmp_path / "rebuilt.db", manager=manager)
+    assert report.ok and report.counts["article"] == 1
+    [article] = rows(tmp_path / "rebuilt.db", "articles")
+    assert article["title"] == "Kept anyway"
+    assert rows(tmp_path / "rebuilt.db", "errors") == []
