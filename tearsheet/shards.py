@@ -235,6 +235,8 @@ def extract_in_shards(
                 unfinished[path] -= 1
                 if on_file is not None and not unfinished[path]:
                     on_file(path)
+                if prepared[index] is not None:
+                    prepared[index].unlink()  # its captures are processed: disk back early
                 yield tasks[index][4]
 
         merged = merge_corpora(finished_shards(), corpus.path, processor.manager)
