@@ -3,7 +3,7 @@
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +16,7 @@ from tearsheet.archive.files import warc_files
 from tearsheet.archive.reader import NotAWarcError, PayloadIndex, ReadProblem, read_captures
 from tearsheet.corpus import Corpus
 from tearsheet.prepared import PreparedCaptures, create_prepared_table, keep_prepared
-from tearsheet.processing import Limits, Prepared, Processor
+from tearsheet.processing import Limits, PreparedLookup, Processor
 
 BATCH_SIZE = 16  # captures whose rows are written in one transaction
 BATCH_BYTES = 4 * 1024 * 1024  # or fewer, once their bodies hold this much
@@ -171,7 +171,7 @@ def extract_file(
     payloads: PayloadIndex,
     start: int = 0,
     end: int | None = None,
-    prepared: Mapping[str, Prepared] | None = None,
+    prepared: PreparedLookup | None = None,
 ) -> None:
     """Process a file's captures (from offset ``start`` to ``end``); report what is unreadable.
 
@@ -180,13 +180,15 @@ def extract_file(
     """
     problems: list[ReadProblem] = []
     batch: list[Capture] = []
+    held = 0  # bytes of the batch's bodies
     try:
         captures = read_captures(path, problems, payloads, report.passed_over, start, end)
         for capture in captures:
             batch.append(capture)
-            if len(batch) == BATCH_SIZE or sum(len(c.body) for c in batch) >= BATCH_BYTES:
+            held += len(capture.body)
+            if len(batch) == BATCH_SIZE or held >= BATCH_BYTES:
                 processor.process_batch(batch, prepared)
-                batch = []
+                batch, held = [], 0
     except NotAWarcError as exc:
         problems.append(ReadProblem(path.name, 0, str(exc)))
     except OSError as exc:

@@ -14,7 +14,6 @@ import logging
 import pickle
 import sqlite3
 import zlib
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from tearsheet.processing import Prepared
@@ -42,25 +41,17 @@ def keep_prepared(connection: sqlite3.Connection, record_id: str, prepared: Prep
     )
 
 
-class PreparedCaptures(Mapping[str, Prepared]):
+class PreparedCaptures:
     """The prepared captures of a file, read by record id as the processing pass asks."""
 
     def __init__(self, path: Path) -> None:
         self.connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
-    def __getitem__(self, record_id: str) -> Prepared:
+    def get(self, record_id: str) -> Prepared | None:
         row = self.connection.execute(
             "select data from prepared where record_id = ?", [record_id]
         ).fetchone()
-        if row is None:
-            raise KeyError(record_id)
-        return pickle.loads(zlib.decompress(row[0]))
-
-    def __iter__(self) -> Iterator[str]:
-        return (row[0] for row in self.connection.execute("select record_id from prepared"))
-
-    def __len__(self) -> int:
-        return self.connection.execute("select count(*) from prepared").fetchone()[0]
+        return None if row is None else pickle.loads(zlib.decompress(row[0]))
 
     def close(self) -> None:
         self.connection.close()

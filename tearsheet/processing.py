@@ -11,7 +11,7 @@ import sqlite3
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -189,6 +189,12 @@ class Prepared:
     reports: list[PreparedReport] = field(default_factory=list)
 
 
+class PreparedLookup(Protocol):
+    """Where captures prepared in an earlier pass are found by WARC record id (a dict will do)."""
+
+    def get(self, record_id: str, /) -> Prepared | None: ...
+
+
 def retry_when_busy(write: Callable[[], Any], attempts: int = BUSY_ATTEMPTS) -> Any:
     """Run a corpus write again when another process held the database.
 
@@ -282,7 +288,7 @@ class Processor:
         return self.process_batch([capture])[0]
 
     def process_batch(
-        self, captures: Sequence[Capture], prepared: Mapping[str, Prepared] | None = None
+        self, captures: Sequence[Capture], prepared: PreparedLookup | None = None
     ) -> list[str]:
         """Process several captures, writing their rows in one transaction.
 
