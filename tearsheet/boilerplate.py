@@ -36,6 +36,7 @@ Use: ``learn_capture(db, capture)`` for every archived response (or
 import hashlib
 import logging
 import re
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -314,6 +315,59 @@ def learn_page(
         reached,
     )
     return True
+
+
+def create_kept_tables(connection: sqlite3.Connection) -> None:
+    """The tables of a learning task's shard: pages walked elsewhere, to count here later."""
+    connection.execute("create table kept_pages (site text not null, url text primary key)")
+    connection.execute(
+        "create table kept_blocks (url text not null, digest integer not null, path text not null,"
+        " block text not null, primary key (url, digest)) without rowid"
+    )
+
+
+def keep_page(
+    connection: sqlite3.Connection, site: str, url: str, blocks: Iterable[TemplateBlock]
+) -> None:
+    """Keep a page's blocks, digests worked out, for ``count_kept_pages``; once per URL."""
+    connection.execute("insert into kept_pages values (?, ?)", [site, url])
+    connection.executemany(
+        "insert or ignore into kept_blocks values (?, ?, ?, ?)",
+        [(url, _digest(block), *block) for block in blocks],
+    )
+
+
+def count_kept_pages(db: sqlite_utils.Database, shard: str) -> None:
+    """Count the pages an attached shard kept (``keep_page``), as ``learn_page`` on each would.
+
+    In a few statements rather than a few per page: the parent of the
+    workers that walked the pages counts them while they walk more.
+    """
+    create_tables(db)
+    db.execute("create temp table if not exists new_pages (site text, url text primary key)")
+    db.execute("delete from temp.new_pages")
+    db.execute(
+        f"insert into temp.new_pages select site, url from {shard}.kept_pages as kept"
+        " where not exists (select 1 from boilerplate_pages as counted"
+        " where counted.site = kept.site and counted.url = kept.url)"
+    )
+    db.execute("insert into boilerplate_pages (site, url) select site, url from temp.new_pages")
+    db.execute(
+        "insert into boilerplate_counts (site, digest, pages)"
+        f" select new.site, kept.digest, count(*) from temp.new_pages as new"
+        f" join {shard}.kept_blocks as kept on kept.url = new.url where true"
+        " group by new.site, kept.digest"
+        " on conflict (site, digest) do update set pages = pages + excluded.pages"
+    )
+    db.execute(
+        "insert into boilerplate (site, path, block, pages)"
+        " select distinct new.site, kept.path, kept.block, counts.pages from temp.new_pages as new"
+        f" join {shard}.kept_blocks as kept on kept.url = new.url"
+        " join boilerplate_counts as counts"
+        " on counts.site = new.site and counts.digest = kept.digest where counts.pages >= ?"
+        " on conflict (site, path, block) do update set pages = excluded.pages",
+        [MIN_PAGES],
+    )
 
 
 def learn_capture(db: sqlite_utils.Database, capture: Capture) -> bool:

@@ -41,7 +41,6 @@ the parent does; a Dask cluster's workers must see the WARC files and the
 corpus's folder at the same paths.
 """
 
-import json
 import math
 import shutil
 import sqlite3
@@ -64,10 +63,11 @@ from tearsheet.archive.reader import (
     capture_places,
     read_captures,
 )
+from tearsheet.boilerplate import capture_walk, create_kept_tables, keep_page, site_of
 from tearsheet.cleaning import template
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
-from tearsheet.merge import merge_corpora
+from tearsheet.merge import attached, merge_corpora
 from tearsheet.prepared import PreparedCaptures, create_prepared_table, keep_prepared
 from tearsheet.processing import Limits, Processor, worth_learning
 
@@ -366,14 +366,8 @@ def _learn(
 
 def _replay(shard: Path, corpus: Corpus) -> None:
     """Count a learning task's pages into the corpus, as learning from them here would."""
-    connection = sqlite3.connect(str(shard))
-    try:
-        with corpus.transaction():
-            for site, url, blocks in connection.execute("select site, url, blocks from pages"):
-                page = {(place, text) for place, text in json.loads(blocks)}
-                boilerplate.learn_page(corpus.db, site, url, page)
-    finally:
-        connection.close()
+    with attached(corpus.db, shard) as name, corpus.transaction():
+        boilerplate.count_kept_pages(corpus.db, name)
 
 
 def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Limits) -> Path:
@@ -387,7 +381,7 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
         try:
             processor = Processor(corpus, None, limits)
             connection = corpus.db.conn
-            connection.execute("create table pages (site text, url text, blocks text)")
+            create_kept_tables(connection)
             create_prepared_table(connection)
             seen: set[str] = set()
             captures = read_captures(
@@ -398,11 +392,8 @@ def learn_task(chunk: Chunk, index: int, payloads: Path, shard: Path, limits: Li
                     learnable = worth_learning(capture, limits) and boilerplate.learnable(capture)
                     if capture.url not in seen and learnable:
                         seen.add(capture.url)
-                        found = sorted(boilerplate.capture_walk(capture).blocks)
-                        connection.execute(
-                            "insert into pages values (?, ?, ?)",
-                            [boilerplate.site_of(capture.url), capture.url, json.dumps(found)],
-                        )
+                        blocks = capture_walk(capture).blocks
+                        keep_page(connection, site_of(capture.url), capture.url, blocks)
                     keep_prepared(connection, capture.warc_record_id, processor.prepare(capture))
                     capture.forget_page()
             except (NotAWarcError, OSError):

@@ -13,6 +13,9 @@ from tearsheet.archive.reader import PayloadIndex
 from tearsheet.archive.writer import WarcFileWriter
 from tearsheet.boilerplate import (
     MIN_PAGES,
+    count_kept_pages,
+    create_kept_tables,
+    keep_page,
     learn_capture,
     learn_page,
     learned_blocks,
@@ -23,6 +26,7 @@ from tearsheet.boilerplate import (
 )
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
+from tearsheet.merge import attached
 from tearsheet.plugins.manager import new_plugin_manager
 from tearsheet.processing import Processor
 
@@ -89,6 +93,36 @@ def test_a_block_counts_once_per_page(tmp_path) -> None:
     assert learn_page(db, site, f"{site}/last", [block])
     assert learned_blocks(db, site) == {block}
     assert learned_blocks(db, "https://other.example") == set()
+
+
+def test_pages_kept_elsewhere_count_as_learning_each_here_would(tmp_path) -> None:
+    """How extract's parent counts the pages its workers walked: the same tables, whole."""
+    common, rare = ("div p", "the same words on every page"), ("div p", "words of one page")
+    site, other = "https://news.example", "https://other.example"
+    counted_already = [(site, f"{site}/0", {common})]
+    kept = [(site, f"{site}/0", {common, rare})]  # counted already: not again
+    kept += [(site, f"{site}/{n}", {common}) for n in range(1, MIN_PAGES + 1)]
+    kept += [(other, f"{other}/1", {common}), (site, f"{site}/blank", set())]
+
+    one_by_one = sqlite_utils.Database(tmp_path / "one.db")
+    for page in counted_already + kept:
+        learn_page(one_by_one, *page)
+    together = sqlite_utils.Database(tmp_path / "together.db")
+    for page in counted_already:
+        learn_page(together, *page)
+    shard = sqlite3.connect(tmp_path / "shard.db")
+    create_kept_tables(shard)
+    for page in kept:
+        keep_page(shard, *page)
+    shard.commit()
+    shard.close()
+    with attached(together, tmp_path / "shard.db") as name, together.conn:
+        count_kept_pages(together, name)
+
+    assert learned_blocks(together, site) == {common}
+    assert learned_blocks(together, other) == set()
+    for table in ("boilerplate", "boilerplate_counts", "boilerplate_pages"):
+        assert list(together[table].rows) == list(one_by_one[table].rows), table
 
 
 def _site_pages(host: str, stories: list[list[str]], extra: str = "") -> list:
