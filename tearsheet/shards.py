@@ -9,8 +9,8 @@ any article is cleaned:
 
 0. Planning: a task per file reads its record headers only, for where each
    capture starts and which payload it holds. The parent cuts the files into
-   chunks, large ones first and smaller ones at the end so that the workers
-   finish together (``plan_chunks``), of ``MIN_CHUNK_CAPTURES`` captures or more.
+   about ``CHUNKS_PER_WORKER`` chunks per worker in all (a slow chunk leaves
+   no worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
 1. Learning: a task reads one chunk and keeps each HTML page's template
    blocks, and what the processing path extracts from each capture before
    cleaning (``Processor.prepare``): the costly part, so each page is parsed
@@ -73,8 +73,8 @@ from tearsheet.processing import Limits, Processor, worth_learning
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
-SHARE_PER_WORKER = 2  # a chunk takes 1 / (2 × workers) of the captures left to cut
-MIN_CHUNK_CAPTURES = 20  # a task copies the learned corpus, its shard is merged: tens of ms
+CHUNKS_PER_WORKER = 4  # so that a slow chunk leaves the other workers busy
+MIN_CHUNK_CAPTURES = 50  # a task copies the learned corpus, its shard is merged: tens of ms
 
 T = TypeVar("T")
 
@@ -263,36 +263,31 @@ def in_task_order(finished: Iterator[tuple[int, T]]) -> Iterator[tuple[int, T]]:
 def plan_chunks(
     files: list[Path], places: list[list[tuple[int, str | None]]], workers: int
 ) -> Plan:
-    """Cut each file at captures into chunks, large ones first and smaller ones towards the end.
+    """Cut each file at captures into chunks of about equal numbers of captures.
 
-    ``places`` are each file's ``capture_places``. A chunk takes a
-    ``1 / (SHARE_PER_WORKER × workers)`` share of the captures not yet cut
-    (guided self-scheduling), so the first tasks are few and large and the
-    last ones small: the workers finish together rather than one working
-    through a large last chunk alone while the others wait. A chunk holds
-    ``MIN_CHUNK_CAPTURES`` at least, so a small archive is not cut into
-    tasks that cost more to start than to run. Each file is one chunk at
-    least (a file without places, unreadable or an ARC file, is one).
+    ``places`` are each file's ``capture_places``. About ``CHUNKS_PER_WORKER``
+    chunks per worker in all, a multiple of the workers when there are few
+    (so the last round of tasks ends together), and ``MIN_CHUNK_CAPTURES``
+    captures in a chunk at least: a small archive is not cut into tasks that
+    cost more to start than to run. Each file is one chunk at least (a file
+    without places, unreadable or an ARC file, is one).
     """
     plan = Plan()
-    remaining = sum(map(len, places))
+    total = sum(map(len, places))
+    wanted = min(CHUNKS_PER_WORKER * workers, total // MIN_CHUNK_CAPTURES)
+    if wanted > workers:
+        wanted -= wanted % workers
+    size = max(MIN_CHUNK_CAPTURES, math.ceil(total / max(wanted, 1)))
     for path, found in zip(files, places, strict=True):
-        first = 0
-        while True:
-            size = max(MIN_CHUNK_CAPTURES, math.ceil(remaining / (SHARE_PER_WORKER * workers)))
-            after = first + size
-            if len(found) - after < MIN_CHUNK_CAPTURES:
-                after = len(found)  # no smaller chunk left over at the file's end
+        count = max(1, min(round(len(found) / size), len(found) // MIN_CHUNK_CAPTURES))
+        cuts = [len(found) * i // count for i in range(count + 1)]
+        for first, after in zip(cuts, cuts[1:], strict=False):
+            start = found[first][0] if first else 0
+            end = found[after][0] if after < len(found) else None
             for offset, digest in found[first:after]:
                 if digest:
                     plan.origins.setdefault(digest, (len(plan.chunks), path, offset))
-            start = found[first][0] if first else 0
-            end = found[after][0] if after < len(found) else None
             plan.chunks.append(Chunk(path, start, end))
-            remaining -= after - first
-            first = after
-            if first >= len(found):
-                break
     return plan
 
 
