@@ -30,7 +30,9 @@ Tables (created on first use, safe inside a transaction):
 
 Use: ``learn_capture(db, capture)`` for every archived response (or
 ``learn_page(db, site_of(url), url, page_blocks(html))``), then
-``learned_blocks(db, site)``.
+``learned_blocks(db, site)``. Processes that walk pages for another to
+count keep them in a file of their own (``keep_page``), which that one
+attaches and counts (``count_kept_pages``): what ``extract --workers`` does.
 """
 
 import hashlib
@@ -354,7 +356,7 @@ def count_kept_pages(db: sqlite_utils.Database, shard: str) -> None:
     db.execute("insert into boilerplate_pages (site, url) select site, url from temp.new_pages")
     db.execute(
         "insert into boilerplate_counts (site, digest, pages)"
-        f" select new.site, kept.digest, count(*) from temp.new_pages as new"
+        " select new.site, kept.digest, count(*) from temp.new_pages as new"
         f" join {shard}.kept_blocks as kept on kept.url = new.url where true"
         " group by new.site, kept.digest"
         " on conflict (site, digest) do update set pages = pages + excluded.pages"
