@@ -197,9 +197,9 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
 
     A line is the text between block elements and line breaks. Cheap on
     purpose (one lxml walk, no extraction): learning reads every page, so
-    silent subtrees (scripts, styles, comments, SVG pictures) are skipped
-    whole, white space between elements is never joined, and looks are
-    described once. Lines shorter than ``MIN_WORDS`` words or longer than
+    silent subtrees (scripts, styles, comments) are skipped whole, the text
+    of SVG pictures is in no line, white space between elements is never
+    joined, and looks are described once. Lines shorter than ``MIN_WORDS`` words or longer than
     ``MAX_CHARS`` characters are left out: too common to mean template, or
     too long to be one.
     """

@@ -351,7 +351,7 @@ def _learn(
             for index, chunk in enumerate(chunks)
         ]
         for index, shard in in_task_order(runner.run(learn_task, tasks)):
-            _replay(shard, corpus)
+            _count_learned_pages(shard, corpus)
             prepared[index] = shard
     elif learners:  # another plugin learns: it sees every capture, here
         learn_all(files, processor)
@@ -364,7 +364,7 @@ def _learn(
     return learned, prepared
 
 
-def _replay(shard: Path, corpus: Corpus) -> None:
+def _count_learned_pages(shard: Path, corpus: Corpus) -> None:
     """Count a learning task's pages into the corpus, as learning from them here would."""
     with attached(corpus.db, shard) as name, corpus.transaction():
         boilerplate.count_kept_pages(corpus.db, name)
