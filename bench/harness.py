@@ -202,6 +202,7 @@ def measure(args: argparse.Namespace, work: Path, console: Console) -> dict[str,
                 rounds.append(measure_rates(mirror, folder, result["settings"], console))
             result["rounds"] = rounds
             result.update(median_figures(rounds))
+            result["extract_split"] = extract_split(rounds)
     result["machine"]["load_average_at_end"] = os.getloadavg()
     result["targets"] = targets(result, cores)
     return result
@@ -259,7 +260,8 @@ def measure_rates(
     console.print(f"tearsheet extract {' '.join(workers)}")
     rebuilt = work / "extract" / "corpus.db"
     rebuilt.parent.mkdir()
-    command = [*tearsheet, "extract", str(work / "crawl" / "warc"), "-o", str(rebuilt), *workers]
+    source = [*tearsheet, "extract", str(work / "crawl" / "warc")]
+    command = [*source, "-o", str(rebuilt), *workers]
     run = checked(run_measured(command, work / "extract-logs"), "tearsheet extract")
     with sqlite3.connect(rebuilt) as db:
         rebuilt_articles = db.execute("select count(*) from articles").fetchone()[0]
@@ -269,6 +271,15 @@ def measure_rates(
         **figures_of(run, mirror.pages),
         "articles": rebuilt_articles,
     }
+
+    result["extract_one_process"] = None
+    if workers:
+        console.print("tearsheet extract --workers 1")
+        alone = work / "extract-1" / "corpus.db"
+        alone.parent.mkdir()
+        command = [*source, "-o", str(alone), "--workers", "1"]
+        run = checked(run_measured(command, work / "extract-1-logs"), "tearsheet extract")
+        result["extract_one_process"] = {"pages": mirror.pages, **figures_of(run, mirror.pages)}
     return result
 
 
@@ -313,6 +324,31 @@ def rate_targets(figures: dict[str, Any], cores: int) -> list[TargetRow]:
             None if figures["extract"]["workers"] else "one process: extract has no --workers",
         ),
     ]
+
+
+def extract_split(rounds: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The extract ratio's two factors, each round's and their medians.
+
+    With as many workers as cores, ``extract / (cores × trafilatura)`` is
+    the parallel efficiency (the workers' rate over that many times one
+    process's) times one process's rate over plain trafilatura's: how well
+    the work spreads over the cores, and how much work a page is.
+    """
+    if any(one["extract_one_process"] is None for one in rounds):
+        return None
+    split: dict[str, Any] = {"parallel_efficiency": [], "one_process_over_trafilatura": []}
+    for one in rounds:
+        alone = one["extract_one_process"]["pages_per_second"]
+        extract = one["extract"]
+        split["parallel_efficiency"].append(
+            extract["pages_per_second"] / (extract["workers"] * alone)
+        )
+        plain = one["plain_trafilatura"]["pages_per_second"]
+        split["one_process_over_trafilatura"].append(alone / plain)
+    return {
+        name: {"median": statistics.median(values), "rounds": values}
+        for name, values in split.items()
+    }
 
 
 def targets(result: dict[str, Any], cores: int) -> list[dict[str, Any]]:
@@ -365,6 +401,7 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
         "crawl_no_extract": "tearsheet crawl --no-extract",
         "plain_trafilatura": "plain trafilatura, one process",
         "extract": "tearsheet extract",
+        "extract_one_process": "tearsheet extract --workers 1",
     }
     for key, name in names.items():
         if key not in result:
@@ -422,6 +459,13 @@ def print_tables(result: dict[str, Any], console: Console) -> None:
             met + (f" ({row['note']})" if row["note"] else ""),
         )
     console.print(ratios)
+    if split := result.get("extract_split"):
+        efficiency, work = split["parallel_efficiency"], split["one_process_over_trafilatura"]
+        console.print(
+            f"extract's ratio, split (medians of the rounds): parallel efficiency"
+            f" {efficiency['median']:.2f} (workers' rate / (workers × one process's)) ×"
+            f" one process / plain trafilatura {work['median']:.2f}"
+        )
     command = [Path(result["settings"]["tearsheet"][0]).name, *result["settings"]["tearsheet"][1:]]
     console.print(f"{' '.join(command)} crawl {' '.join(result['settings']['crawl_flags'])}")
     load = result["machine"]
