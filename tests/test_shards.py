@@ -314,9 +314,11 @@ def test_a_dask_worker_that_dies_has_its_file_run_again(
 
     (tmp_path / "plugins" / "learner.py").write_text(LEARNER)  # learning in the parent
     corpus = tmp_path / "out" / "corpus.db"
-    # Forked workers start in a moment with tearsheet already imported.
+    # Not "fork": a worker forked from this many-threaded test process once
+    # inherited a logging lock held by another thread and hung. The fork
+    # server is one thread, and starts each worker with its imports done.
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "fork"}),
+        dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
