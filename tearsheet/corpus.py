@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CORPUS_NAME = "corpus.db"
 BUSY_TIMEOUT_MS = 30_000  # how long a transaction waits for another process's to end
+KEPT_WRITES_BATCH = 64  # writes kept by ``Corpus.keeping_writes`` that commit together
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -59,6 +60,7 @@ class Corpus:
         self.db.execute("PRAGMA foreign_keys=ON")
         self._in_transaction = False
         self._later: list[tuple[Callable[[], None], str]] = []  # for the next transaction
+        self._keeping = False
         create_core_tables(self.db)
 
     @contextmanager
@@ -85,13 +87,19 @@ class Corpus:
 
         For writes that may come a little late, like what a crawl's worker
         learned from a page: waiting for the other worker's batch to be
-        written took up to a twentieth of its time. Kept writes go in first
+        written took up to a twentieth of its time; inside ``keeping_writes``
+        every write is kept, and they commit in batches. Kept writes go in first
         when this corpus's next transaction begins, and stay kept until it
         commits; one that raises then is undone alone and leaves an
         ``errors`` row (stage ``write``, for ``url``), the transaction goes on.
         """
         if self._in_transaction:
             write()
+            return
+        if self._keeping:
+            self._later.append((write, url))
+            if len(self._later) >= KEPT_WRITES_BATCH:
+                self.write_kept()
             return
         self.db.commit()
         self.db.execute("PRAGMA busy_timeout = 0")
@@ -246,6 +254,22 @@ class Corpus:
             self.db["runs"].update(
                 run_id, {"finished_at": _now(), "stats": json.dumps(stats, sort_keys=True)}
             )
+
+    @contextmanager
+    def keeping_writes(self) -> Iterator[None]:
+        """Meanwhile ``write_soon`` keeps each write; ``KEPT_WRITES_BATCH`` commit together.
+
+        For a run of small writes and nothing else, like the learning pass
+        of ``extract`` in one process: a commit of its own for each page's
+        template blocks cost a millisecond a page. What is kept when the
+        block ends is written then.
+        """
+        self._keeping = True
+        try:
+            yield
+        finally:
+            self._keeping = False
+        self.write_kept()
 
     def write_kept(self) -> None:
         """Write what ``write_soon`` kept now, waiting for the write lock if need be."""

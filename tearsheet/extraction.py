@@ -139,29 +139,29 @@ def learn_all(files: list[Path], processor: Processor, prepare_into: Path | None
     With ``prepare_into``, each capture is also prepared (``Processor.prepare``)
     into that file while its page is parsed (``tearsheet.prepared``).
     Unreadable files are reported by the processing pass that follows.
-    What another process's writes made wait (``Corpus.write_soon``) is
-    written before the first article is cleaned.
+    What the learning plugins write (``Corpus.write_soon``) commits in
+    batches, and all of it before the first article is cleaned.
     """
     kept = sqlite3.connect(str(prepare_into)) if prepare_into else None
     try:
         if kept is not None:
             create_prepared_table(kept)
         payloads = PayloadIndex()
-        for path in files:
-            try:
-                for capture in read_captures(path, None, payloads):
-                    processor.learn(capture)
-                    if kept is not None:
-                        keep_prepared(kept, capture.warc_record_id, processor.prepare(capture))
-                    capture.forget_page()
-            except (NotAWarcError, OSError):
-                continue
+        with processor.corpus.keeping_writes():
+            for path in files:
+                try:
+                    for capture in read_captures(path, None, payloads):
+                        processor.learn(capture)
+                        if kept is not None:
+                            keep_prepared(kept, capture.warc_record_id, processor.prepare(capture))
+                        capture.forget_page()
+                except (NotAWarcError, OSError):
+                    continue
         if kept is not None:
             kept.commit()
     finally:
         if kept is not None:
             kept.close()
-    processor.corpus.write_kept()
 
 
 def extract_file(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tearsheet.corpus import Corpus
+from tearsheet.corpus import KEPT_WRITES_BATCH, Corpus
 
 
 def note(corpus: Corpus, text: str) -> None:
@@ -93,3 +93,17 @@ def test_a_kept_write_that_fails_is_recorded_and_the_transaction_goes_on(corpus)
         "kept_write_failed",
     )
     assert "ValueError: no such site" in error["message"]
+
+
+def test_kept_writes_commit_a_batch_at_a_time_and_all_when_the_block_ends(corpus) -> None:
+    with corpus.keeping_writes():
+        for number in range(KEPT_WRITES_BATCH - 1):
+            corpus.write_soon(lambda number=number: note(corpus, f"page {number}"))
+        assert notes(corpus.path) == []  # one commit for the batch, not one a page
+        corpus.write_soon(lambda: note(corpus, "batch full"))
+        assert len(notes(corpus.path)) == KEPT_WRITES_BATCH
+        corpus.write_soon(lambda: note(corpus, "last"))
+        assert notes(corpus.path)[-1] == "batch full"
+    assert notes(corpus.path)[-1] == "last"
+    corpus.write_soon(lambda: note(corpus, "after"))  # at once again
+    assert notes(corpus.path)[-1] == "after"
