@@ -7,10 +7,11 @@ gzip WARC is a gzip member of its own, readable from its offset). Three
 passes keep what one process does, templates learned from every page before
 any article is cleaned:
 
-0. Planning: a task per file reads its record headers only, for where each
-   capture starts and which payload it holds. The parent cuts the files into
-   about ``CHUNKS_PER_WORKER`` chunks per worker in all (a slow chunk leaves
-   no worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
+0. Planning: a task per file, or per part of a large file, reads its record
+   headers only, for where each capture starts and which payload it holds
+   (``find_places``). The parent cuts the files into about
+   ``CHUNKS_PER_WORKER`` chunks per worker in all (a slow chunk leaves no
+   worker idle for long), of ``MIN_CHUNK_CAPTURES`` captures or more.
 1. Learning: a task reads one chunk and keeps each HTML page's template
    blocks, and what the processing path extracts from each capture before
    cleaning (``Processor.prepare``): the costly part, so each page is parsed
@@ -60,8 +61,9 @@ from tearsheet.archive.reader import (
     NotAWarcError,
     PayloadIndex,
     ReadProblem,
-    capture_places,
+    places_between,
     read_captures,
+    record_start_after,
 )
 from tearsheet.boilerplate import capture_walk, create_kept_tables, keep_page, site_of
 from tearsheet.cleaning import template
@@ -75,6 +77,7 @@ CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
 LOCAL_RETRIES = 2  # times a chunk is run again after its worker process died
 CHUNKS_PER_WORKER = 4  # so that a slow chunk leaves the other workers busy
 MIN_CHUNK_CAPTURES = 50  # a task copies the learned corpus, its shard is merged: tens of ms
+MIN_PART_BYTES = 16 * 1024 * 1024  # a smaller file is planned whole: about half a second
 
 T = TypeVar("T")
 
@@ -215,8 +218,7 @@ def extract_in_shards(
     """
     folder = Path(tempfile.mkdtemp(prefix=f".{corpus.path.name}.", dir=corpus.path.parent))
     try:
-        places = dict(runner.run(capture_places, [(path,) for path in files]))
-        plan = plan_chunks(files, [places[index] for index in range(len(files))], runner.workers)
+        plan = plan_chunks(files, find_places(files, runner), runner.workers)
         payloads = _write_origins(plan, folder / "payloads.db")
         learned, prepared = _learn(
             plan.chunks, files, corpus, processor, runner, folder, payloads, limits
@@ -258,6 +260,69 @@ def in_task_order(finished: Iterator[tuple[int, T]]) -> Iterator[tuple[int, T]]:
         while following in waiting:
             yield following, waiting.pop(following)
             following += 1
+
+
+def find_places(files: list[Path], runner: Runner) -> list[list[tuple[int, str | None]]]:
+    """Each file's ``capture_places``, read in tasks side by side, a large file in parts.
+
+    A crawl's file holds a gigabyte, half a minute of reading for one worker
+    while the others wait; its parts are cut where a record seems to start
+    (``record_start_after``). A part's reading that does not end right where
+    the next part starts shows a wrong cut (a lookalike inside a record):
+    the file is then read on from where that part stopped, and the parts
+    after it are left out. A part that breaks off ends its file's places,
+    as one reading of the whole file would.
+    """
+    parts = file_parts(files, runner.workers)
+    found = dict(runner.run(places_between, [(files[i], start, end) for i, start, end in parts]))
+    places: list[list[tuple[int, str | None]]] = [[] for _ in files]
+    finished: set[int] = set()
+    for index, (file, _, end) in enumerate(parts):
+        if file in finished:
+            continue
+        part, stop = found[index]
+        places[file].extend(part)
+        if end is not None and stop == end:
+            continue  # the next part starts where this one stopped
+        if stop is not None:  # the cut was inside a record: read on from the record after it
+            places[file].extend(places_between(files[file], stop)[0])
+        finished.add(file)
+    return places
+
+
+def file_parts(files: list[Path], workers: int) -> list[tuple[int, int, int | None]]:
+    """Each file (by index) cut into parts for planning, about ``workers`` parts in all.
+
+    A file gets parts by its share of all the bytes, each of
+    ``MIN_PART_BYTES`` or more: many files are planned a file a task.
+    """
+    sizes = [_size(path) for path in files]
+    total = sum(sizes) or 1
+    parts: list[tuple[int, int, int | None]] = []
+    for file, (path, size) in enumerate(zip(files, sizes, strict=True)):
+        count = max(1, min(round(workers * size / total), size // MIN_PART_BYTES))
+        cuts = [0]
+        for part in range(1, count):  # each cut looked for in its own stretch of the file
+            found = _cut(path, size * part // count, size * (part + 1) // count)
+            if found is not None and found > cuts[-1]:
+                cuts.append(found)
+        ends: list[int | None] = [*cuts[1:], None]
+        parts.extend((file, start, end) for start, end in zip(cuts, ends, strict=True))
+    return parts
+
+
+def _cut(path: Path, offset: int, end: int) -> int | None:
+    try:
+        return record_start_after(path, offset, end)
+    except OSError:
+        return None  # planned whole: reading it says what is wrong
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # planned whole: reading it says what is wrong
 
 
 def plan_chunks(

@@ -1,5 +1,7 @@
 """extract --workers and --dask: tasks of WARC record chunks, merged into one process's rows."""
 
+import gzip
+import random
 import sys
 from io import BytesIO
 from pathlib import Path
@@ -221,6 +223,70 @@ def one_file(demo, tmp_path_factory) -> Path:
     data[corrupt + 30 : corrupt + 60] = bytes(30)  # zeros inside the gzip member
     path.write_bytes(bytes(data))
     return path
+
+
+def lookalike_warc(path: Path) -> Path:
+    """A gzip WARC whose middle record holds, stored uncompressed, a gzip WARC of its own."""
+    headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+
+    def response(url: str, payload: bytes, gzipped: bool) -> bytes:
+        record = BytesIO()
+        writer = WARCWriter(record, gzip=gzipped)
+        writer.write_record(
+            writer.create_warc_record(
+                url, "response", payload=BytesIO(payload), http_headers=headers
+            )
+        )
+        return record.getvalue()
+
+    inner = response("http://inner.test/", b"<p>inner</p>", gzipped=True)
+    noise = random.Random(8).randbytes(200_000)  # no gzip member of a WARC record in it
+    path.write_bytes(
+        gzip.compress(response("http://news.test/first", b"<p>first</p>", False))
+        # stored, not deflated: the inner WARC's bytes as they are
+        + gzip.compress(response("http://news.test/archived", noise + inner + noise, False), 0)
+        + gzip.compress(response("http://news.test/last", b"<p>last</p>", False))
+    )
+    return path
+
+
+class InThisProcess:
+    """Runs the planning tasks here, one after another, as two workers would."""
+
+    workers = 2
+
+    def run(self, function, tasks):
+        return ((index, function(*task)) for index, task in enumerate(tasks))
+
+
+def test_a_large_file_is_planned_in_parts_with_the_places_of_one_reading(
+    one_file, monkeypatch
+) -> None:
+    monkeypatch.setattr(shards, "MIN_PART_BYTES", 1)
+    parts = shards.file_parts([one_file], 2)
+    assert len(parts) == 2 and parts[0][2] == parts[1][1]  # cut where a record starts
+    assert shards.find_places([one_file], InThisProcess()) == [capture_places(one_file)]
+
+
+def test_a_cut_at_a_lookalike_inside_a_record_is_read_past(tmp_path, monkeypatch) -> None:
+    path = lookalike_warc(tmp_path / "archived.warc.gz")
+    monkeypatch.setattr(shards, "MIN_PART_BYTES", 1)
+    [(_, _, cut), _] = shards.file_parts([path], 2)
+    [first, archived, last] = capture_places(path)
+    assert archived[0] < cut < last[0]  # inside the archived record: the inner WARC's member
+    assert shards.find_places([path], InThisProcess()) == [[first, archived, last]]
+
+
+def test_planning_in_parts_stops_at_a_corrupt_record_as_one_reading_does(
+    one_file, monkeypatch
+) -> None:
+    monkeypatch.setattr(shards, "MIN_PART_BYTES", 1)
+    runner = InThisProcess()
+    runner.workers = 64  # parts of a few records: one starts after the corrupt record
+    parts = shards.file_parts([one_file], runner.workers)
+    past_it = [start for _, start, _ in parts if start > capture_places(one_file)[-1][0]]
+    assert any(shards.places_between(one_file, start)[0] for start in past_it)  # readable
+    assert shards.find_places([one_file], runner) == [capture_places(one_file)]
 
 
 @pytest.mark.slow

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 # A body is decoded up to this many bytes: a small gzip bomb must not fill memory.
 # Extraction refuses bodies over 10 MiB anyway; the record itself is never cut.
 MAX_DECODED_BODY = 16 * 1024 * 1024
+GZIP_MEMBER = b"\x1f\x8b\x08"  # a gzip member's first bytes (magic, deflate)
+SCAN_BYTES = 1024 * 1024  # read at a time when looking for a record's gzip member
+PEEK_BYTES = 4096  # compressed bytes enough to show a member's first decompressed bytes
 
 
 class NotAWarcError(ValueError):
@@ -306,14 +309,27 @@ def capture_places(path: Path) -> list[tuple[int, str | None]]:
     read (reading the file reports it), and finds no place in an ARC file:
     its records cannot be read from their offsets alone.
     """
+    return places_between(path)[0]
+
+
+def places_between(
+    path: Path, start: int = 0, end: int | None = None
+) -> tuple[list[tuple[int, str | None]], int | None]:
+    """``capture_places`` of the records from offset ``start`` (a record's start) up to ``end``.
+
+    Also returns where the reading stopped: the offset of the first record
+    at or past ``end``, or None when the file ended or broke off before it.
+    """
     places: list[tuple[int, str | None]] = []
     try:
         with path.open("rb") as stream:
             if not _first_bytes(stream.read(4096)).startswith(b"WARC/"):
-                return []
-            stream.seek(0)
+                return [], None
+            stream.seek(start)
             with archive_iterator(stream, arc2warc=True) as iterator:
                 for record in iterator:
+                    if end is not None and iterator.offset >= end:
+                        return places, iterator.offset
                     if _is_http_capture(record):
                         digest = record.rec_headers.get_header("WARC-Payload-Digest")
                         kind = record.rec_type
@@ -321,4 +337,32 @@ def capture_places(path: Path) -> list[tuple[int, str | None]]:
                     iterator.read_to_end(record)
     except Exception:  # warcio raises almost anything on garbage bytes
         pass
-    return places
+    return places, None
+
+
+def record_start_after(path: Path, offset: int, end: int | None = None) -> int | None:
+    """The first offset from ``offset`` to ``end`` where a gzip member opening a WARC record starts.
+
+    Each record of a gzip WARC file is a gzip member of its own, so a file
+    can be cut there and its parts read side by side. Found by the gzip
+    header and the record's first bytes, so it is a guess: a WARC file
+    archived uncompressed inside a record looks the same, and the reading
+    of the part before the cut tells (``places_between``). None when there
+    is none: a file that is not gzip, or one gzip stream for all records.
+    """
+    with path.open("rb") as stream:
+        position = offset
+        while end is None or position < end:
+            stream.seek(position)
+            data = stream.read(SCAN_BYTES + PEEK_BYTES)
+            found = data.find(GZIP_MEMBER)
+            while found != -1 and found < SCAN_BYTES:
+                if end is not None and position + found >= end:
+                    return None
+                if _first_bytes(data[found : found + PEEK_BYTES]).startswith(b"WARC/"):
+                    return position + found
+                found = data.find(GZIP_MEMBER, found + 1)
+            if len(data) <= SCAN_BYTES:
+                return None
+            position += SCAN_BYTES
+    return None

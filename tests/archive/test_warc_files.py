@@ -15,7 +15,12 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
-from tearsheet.archive.reader import NotAWarcError, capture_places, read_captures
+from tearsheet.archive.reader import (
+    NotAWarcError,
+    capture_places,
+    read_captures,
+    record_start_after,
+)
 from tearsheet.archive.writer import WarcFileWriter
 
 PAGE = b"<html><body><article><p>Council approves budget.</p></article></body></html>"
@@ -115,6 +120,20 @@ def test_a_file_is_read_in_runs_from_its_capture_places(tmp_path: Path) -> None:
     cuts = [0, places[2][0], None]  # a run starts at the file's start or at a capture
     runs = [list(read_captures(path, start=start, end=end)) for start, end in pairwise(cuts)]
     assert runs == [written[:2], written[2:]]
+
+
+def test_a_cut_inside_a_record_moves_on_to_where_the_next_record_starts(tmp_path: Path) -> None:
+    write_pages(tmp_path, 3)
+    [path] = sorted(tmp_path.iterdir())
+    with path.open("rb") as stream:
+        iterator = ArchiveIterator(stream)
+        starts = [iterator.get_record_offset() for record in iterator if record]
+    assert [record_start_after(path, start) for start in starts] == starts
+    assert [record_start_after(path, start + 1) for start in starts] == [*starts[1:], None]
+    assert record_start_after(path, starts[1] + 1, end=starts[2]) is None  # none before ``end``
+    plain = tmp_path / "plain.warc"
+    plain.write_bytes(gzip.decompress(path.read_bytes()))  # every record, uncompressed
+    assert record_start_after(plain, 0) is None
 
 
 def test_a_file_that_is_not_a_warc_is_named_in_the_error(tmp_path: Path) -> None:
