@@ -43,9 +43,12 @@ corpus's folder at the same paths.
 """
 
 import math
+import multiprocessing
+import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -70,6 +73,7 @@ from tearsheet.cleaning import template
 from tearsheet.corpus import Corpus
 from tearsheet.extraction import ExtractReport, extract_file, learn_all
 from tearsheet.merge import attached, merge_corpora
+from tearsheet.pool import start_fork_server
 from tearsheet.prepared import PreparedCaptures, create_prepared_table, keep_prepared
 from tearsheet.processing import Limits, Processor, worth_learning
 
@@ -142,7 +146,7 @@ class LocalRunner:
             if not pending:
                 return
             try:
-                with ProcessPoolExecutor(min(self.workers, len(pending))) as pool:
+                with _process_pool(min(self.workers, len(pending))) as pool:
                     futures = {pool.submit(function, *task): i for i, task in pending.items()}
                     for future in as_completed(futures):
                         index = futures[future]
@@ -153,6 +157,32 @@ class LocalRunner:
             except BrokenProcessPool:
                 continue  # the pool is gone with the process; the unfinished tasks go again
         raise ParallelError(f"worker processes died {LOCAL_RETRIES + 1} times; gave up")
+
+
+def _process_pool(workers: int) -> ProcessPoolExecutor:
+    """Workers forked from this process, quick to start, unless it runs other threads.
+
+    Forked from a process with threads (a notebook's kernel, a test
+    runner), a worker can inherit a lock another thread held and hang on
+    its first log line. The workers then come from the fork server
+    (``tearsheet.pool``: one thread, the processing path imported), each
+    with this process's environment as it is now, as a forked one has.
+    """
+    if threading.active_count() == 1:
+        return ProcessPoolExecutor(workers, multiprocessing.get_context("fork"))
+    start_fork_server()
+    return ProcessPoolExecutor(
+        workers,
+        multiprocessing.get_context("forkserver"),
+        initializer=_use_environment,
+        initargs=(dict(os.environ),),
+    )
+
+
+def _use_environment(environment: dict[str, str]) -> None:
+    """A worker's environment made the one its pool was started from."""
+    os.environ.clear()
+    os.environ.update(environment)
 
 
 class DaskRunner:

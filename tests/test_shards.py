@@ -3,6 +3,7 @@
 import gzip
 import random
 import sys
+import threading
 from io import BytesIO
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tearsheet.archive.reader import capture_places, read_captures
 from tearsheet.extraction import extract_warcs
 from tearsheet.plugins import manager
 from tearsheet.plugins.manager import PluginChoice, new_plugin_manager
+from tearsheet.pool import start_fork_server
 from tearsheet.shards import ParallelError, dask_runner, plan_chunks
 
 # Dies in the middle of the first file a worker extracts an article from, once.
@@ -184,6 +186,30 @@ def test_two_workers_give_the_rows_of_one_process_though_one_dies(
     assert len(merged["search"]) == 2
     assert merged == one_process
     assert [p.name for p in corpus.parent.iterdir()] == ["corpus.db"]  # no shard left
+
+
+@pytest.mark.slow
+def test_a_process_with_threads_gets_workers_with_its_environment_from_the_fork_server(
+    demo, one_process, tmp_path, monkeypatch
+) -> None:
+    start_fork_server()  # running before the plugin below is named, without it
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "die_once.py").write_text(DIE_ONCE)
+    mark = tmp_path / "died"
+    monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
+    monkeypatch.setenv("DIE_ONCE_MARK", str(mark))
+    monkeypatch.setattr(manager, "_current", None)
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait)  # as a notebook's kernel has
+    other.start()
+    try:
+        report = extract_warcs([demo], tmp_path / "out" / "corpus.db", workers=2)
+    finally:
+        idle.set()
+        other.join()
+    assert mark.exists()  # a worker loaded the plugin the environment names now
+    assert report.ok and rows(tmp_path / "out" / "corpus.db") == one_process
 
 
 @pytest.fixture(scope="module")
@@ -381,10 +407,11 @@ def test_a_dask_worker_that_dies_has_its_file_run_again(
     (tmp_path / "plugins" / "learner.py").write_text(LEARNER)  # learning in the parent
     corpus = tmp_path / "out" / "corpus.db"
     # Not "fork": a worker forked from this many-threaded test process once
-    # inherited a logging lock held by another thread and hung. The fork
-    # server is one thread, and starts each worker with its imports done.
+    # inherited a lock held by another thread and hung. Not the fork server
+    # either: one started by an earlier test (LocalRunner) has the
+    # environment of then, without this test's plugin.
     with (
-        dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}),
+        dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
