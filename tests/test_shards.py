@@ -159,6 +159,11 @@ def rows(path: Path) -> dict[str, list]:
 @pytest.fixture
 def die_once(tmp_path, monkeypatch) -> Path:
     """Worker processes load a plugin that kills the first one to extract an article."""
+    return name_die_once(tmp_path, monkeypatch)
+
+
+def name_die_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Name the plugin in the environment; return the file it leaves when it kills a worker."""
     plugins = tmp_path / "plugins"
     plugins.mkdir()
     (plugins / "die_once.py").write_text(DIE_ONCE)
@@ -192,14 +197,8 @@ def test_two_workers_give_the_rows_of_one_process_though_one_dies(
 def test_a_process_with_threads_gets_workers_with_its_environment_from_the_fork_server(
     demo, one_process, tmp_path, monkeypatch
 ) -> None:
-    start_fork_server()  # running before the plugin below is named, without it
-    plugins = tmp_path / "plugins"
-    plugins.mkdir()
-    (plugins / "die_once.py").write_text(DIE_ONCE)
-    mark = tmp_path / "died"
-    monkeypatch.setenv("TEARSHEET_PLUGINS_DIR", str(plugins))
-    monkeypatch.setenv("DIE_ONCE_MARK", str(mark))
-    monkeypatch.setattr(manager, "_current", None)
+    start_fork_server()  # running before the plugin is named, without it
+    mark = name_die_once(tmp_path, monkeypatch)
     idle = threading.Event()
     other = threading.Thread(target=idle.wait)  # as a notebook's kernel has
     other.start()
