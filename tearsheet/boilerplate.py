@@ -199,9 +199,9 @@ def page_blocks(page: str | HtmlElement | None) -> set[TemplateBlock]:
     purpose (one lxml walk, no extraction): learning reads every page, so
     silent subtrees (scripts, styles, comments) are skipped whole, the text
     of SVG pictures is in no line, white space between elements is never
-    joined, and looks are described once. Lines shorter than ``MIN_WORDS`` words or longer than
-    ``MAX_CHARS`` characters are left out: too common to mean template, or
-    too long to be one.
+    joined, and looks are described once. Lines shorter than ``MIN_WORDS``
+    words or longer than ``MAX_CHARS`` characters are left out: too common
+    to mean template, or too long to be one.
     """
     if isinstance(page, str):
         page = parse_html(page)

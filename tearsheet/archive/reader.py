@@ -351,6 +351,8 @@ def record_start_after(path: Path, offset: int, end: int | None = None) -> int |
     is none: a file that is not gzip, or one gzip stream for all records.
     """
     with path.open("rb") as stream:
+        if stream.read(len(GZIP_MEMBER)) != GZIP_MEMBER:
+            return None  # an uncompressed file is not scanned through for nothing
         position = offset
         while end is None or position < end:
             stream.seek(position)
