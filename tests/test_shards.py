@@ -211,6 +211,9 @@ def test_a_process_with_threads_gets_workers_with_its_environment_from_the_fork_
     assert report.ok and rows(tmp_path / "out" / "corpus.db") == one_process
 
 
+GZIP_HEADER_BYTES = 10  # warcio's gzip members carry no file name or extra field
+
+
 @pytest.fixture(scope="module")
 def one_file(demo, tmp_path_factory) -> Path:
     """The crawl's WARC files as one, a revisit of a story at a new URL, then a corrupt record."""
@@ -245,7 +248,10 @@ def one_file(demo, tmp_path_factory) -> Path:
                 )
             )
     data = bytearray(path.read_bytes())
-    data[corrupt + 30 : corrupt + 60] = bytes(30)  # zeros inside the gzip member
+    assert data[corrupt : corrupt + 4] == b"\x1f\x8b\x08\x00"  # gzip, deflate, no flags
+    # The member's first deflate block gets the reserved block type 3 (RFC 1951): a decompressor
+    # fails on it whatever the record's bytes; zeroing bytes instead sometimes still inflated.
+    data[corrupt + GZIP_HEADER_BYTES] = 0b111
     path.write_bytes(bytes(data))
     return path
 
