@@ -20,7 +20,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from tearsheet.archive.atomic import written_whole
 from tearsheet.archive.files import warc_files
-from tearsheet.archive.reader import ReadProblem, opens_an_archive
+from tearsheet.archive.reader import ReadProblem, check_record_type, opens_an_archive
 
 INDEX_PATH = Path("indexes") / "index.cdxj"
 
@@ -161,6 +161,7 @@ class _CheckedRecords:
 
     def __iter__(self) -> Iterator[ArcWarcRecord]:
         for record in self._records:
+            check_record_type(record)
             yield record
             self._extent()
 

@@ -3,6 +3,7 @@
 import io
 import logging
 import os
+import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
@@ -26,6 +27,8 @@ MAX_DECODED_BODY = 16 * 1024 * 1024
 GZIP_MEMBER = b"\x1f\x8b\x08"  # a gzip member's first bytes (magic, deflate)
 SCAN_BYTES = 1024 * 1024  # read at a time when looking for a record's gzip member
 PEEK_BYTES = 4096  # compressed bytes enough to show a member's first decompressed bytes
+# A WARC-Type is a token (ISO 28500, known or future types): printable ASCII, no separators.
+RECORD_TYPE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 class NotAWarcError(ValueError):
@@ -182,6 +185,7 @@ def iter_captures(
             # warcio's offset is the start of the record just parsed, body unread.
             if end is not None and iterator.offset >= end:
                 break
+            check_record_type(record)
             if not _is_http_capture(record):
                 if passed_over is not None:
                     passed_over[_kind(record)] += 1
@@ -246,6 +250,16 @@ def _first_bytes(head: bytes) -> bytes:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
     except zlib.error:
         return b""
+
+
+def check_record_type(record: ArcWarcRecord) -> None:
+    """Refuse a record whose WARC-Type is no token: a damaged gzip member can inflate to garbage.
+
+    warcio checks no gzip CRC, so such a record would otherwise be passed
+    over as a record of a strange type and the damage never reported.
+    """
+    if not RECORD_TYPE.fullmatch(record.rec_type or ""):
+        raise ArchiveLoadFailed(f"its WARC-Type {record.rec_type!r} is not a record type")
 
 
 def _is_http_capture(record: ArcWarcRecord) -> bool:
@@ -330,6 +344,7 @@ def places_between(
                 for record in iterator:
                     if end is not None and iterator.offset >= end:
                         return places, iterator.offset
+                    check_record_type(record)
                     if _is_http_capture(record):
                         digest = record.rec_headers.get_header("WARC-Payload-Digest")
                         kind = record.rec_type

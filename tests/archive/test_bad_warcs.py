@@ -1,10 +1,14 @@
 """Damaged WARC files given to extract: named with their offset, whole records kept."""
 
+import gzip
+import io
 from pathlib import Path
 
 import sqlite_utils
 
+from tearsheet.archive.cdxj import index_warcs
 from tearsheet.archive.exchange import HttpRequest, HttpResponse
+from tearsheet.archive.reader import capture_places
 from tearsheet.archive.writer import WarcFileWriter
 from tearsheet.extraction import extract_warcs
 
@@ -65,3 +69,24 @@ def test_a_corrupt_record_is_named_and_the_records_before_it_kept(tmp_path: Path
     assert report.problems[0].offset == captures[1].warc_offset
     assert path.name in report.problems[0].message
     assert articles(tmp_path / "corpus.db") == ["http://news.test/0"]
+
+
+def test_a_record_inflating_to_garbage_is_reported_not_passed_over(tmp_path: Path) -> None:
+    captures = archive(tmp_path / "warc", 3)
+    path = tmp_path / "warc" / captures[0].warc_file
+    data = path.read_bytes()
+    start, end = captures[1].warc_offset, captures[2].warc_offset
+    # What a damaged gzip member can inflate to: warcio checks no CRC, so it parses the garbage.
+    garbled = gzip.decompress(data[start:end]).replace(
+        b"WARC-Type: response", b"WARC-Type: r\x8b\xe9"
+    )
+    path.write_bytes(data[:start] + gzip.compress(garbled) + data[end:])
+    report = extract_warcs([tmp_path / "warc"], tmp_path / "corpus.db")
+    [problem] = report.problems
+    assert problem.offset == start and "WARC-Type" in problem.message
+    assert set(report.passed_over) == {"warcinfo", "request"}  # the garbage is no record type
+    assert articles(tmp_path / "corpus.db") == ["http://news.test/0"]
+    assert [offset for offset, _ in capture_places(path)] == [captures[0].warc_offset]
+    index = index_warcs([path], io.StringIO())
+    [problem] = index.problems
+    assert problem.offset == start and "WARC-Type" in problem.message
