@@ -75,11 +75,11 @@ def test_a_record_inflating_to_garbage_is_reported_not_passed_over(tmp_path: Pat
     captures = archive(tmp_path / "warc", 3)
     path = tmp_path / "warc" / captures[0].warc_file
     data = path.read_bytes()
-    start, end = captures[1].warc_offset, captures[2].warc_offset
+    start = captures[1].warc_offset
+    end = start + captures[1].warc_length  # the response's own gzip member
     # What a damaged gzip member can inflate to: warcio checks no CRC, so it parses the garbage.
-    garbled = gzip.decompress(data[start:end]).replace(
-        b"WARC-Type: response", b"WARC-Type: r\x8b\xe9"
-    )
+    record = gzip.decompress(data[start:end])
+    garbled = record.replace(b"WARC-Type: response", b"WARC-Type: r\x8b\xe9")
     path.write_bytes(data[:start] + gzip.compress(garbled) + data[end:])
     report = extract_warcs([tmp_path / "warc"], tmp_path / "corpus.db")
     [problem] = report.problems
